@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
+# shellcheck shell=bash
 # Small helpers for integration tests written in bash: run a command under a timeout, capture
 # what it did, assert on it with a diff on failure, and exit non-zero when anything failed.
 # Source it, call `sandbox_env`, then `run`/`assert_*` for each case, and `finish` at the end.
@@ -34,6 +35,7 @@ run()
     fi
     # timeout(1) runs programs only, so a function runs in a child bash that inherits it.
     if declare -F "$1" >/dev/null; then
+        # shellcheck disable=SC2163 # exports the function named by $1, as intended
         export -f "$1"
         set -- bash -c '"$@"' run "$@"
     fi

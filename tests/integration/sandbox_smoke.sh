@@ -3,6 +3,7 @@
 # Proves the sandbox serves what the plugin tests rely on: resolution through the validating
 # resolver, DNSSEC secure and bogus answers, SMTP greetings on every port, and a DNSBL listing.
 set -uo pipefail
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 sandbox_env
 
