@@ -124,8 +124,53 @@ assert_faster_than()
     fi
 }
 
+# Fault peers that no real server plays, as small Perl programs (perl-base is Essential in
+# Debian): start_tarpit accepts TCP and never speaks (the sandbox reserves 127.25.0.66:25),
+# start_silent_udp binds a UDP port and never answers (127.53.0.4:53 for silent.bl.test).
+# Both return once the port is bound; finish (or the exit of the script) stops them.
+start_tarpit()
+{
+    # shellcheck disable=SC2016 # Perl code: perl expands it
+    start_peer "$1" "$2" tcp 'my $s = IO::Socket::IP->new(LocalHost => $ARGV[0],
+        LocalPort => $ARGV[1], Listen => 64, ReuseAddr => 1) or die "cannot listen: $@\n";
+        my @held; while (my $c = $s->accept) { push @held, $c }'
+}
+
+start_silent_udp()
+{
+    # shellcheck disable=SC2016 # Perl code: perl expands it
+    start_peer "$1" "$2" udp 'my $s = IO::Socket::IP->new(LocalHost => $ARGV[0],
+        LocalPort => $ARGV[1], Proto => "udp") or die "cannot bind: $@\n"; sleep'
+}
+
+peer_pids=()
+
+start_peer()
+{
+    local address=$1 port=$2 protocol=$3 program=$4 waited
+    perl -MIO::Socket::IP -e "$program" "$address" "$port" </dev/null >/dev/null 2>&1 &
+    peer_pids+=($!)
+    trap stop_peers EXIT
+    for waited in $(seq 50); do
+        [[ -n $(ss -Hln --"$protocol" "src [$address]:$port") ]] && return 0
+        sleep 0.1
+    done
+    echo "FAIL: cannot start a $protocol peer on [$address]:$port after ${waited}00 ms"
+    exit 1
+}
+
+stop_peers()
+{
+    local pid
+    for pid in "${peer_pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    peer_pids=()
+}
+
 finish()
 {
+    stop_peers
     echo "passed: $passed, failed: $failed"
     ((failed == 0))
 }
