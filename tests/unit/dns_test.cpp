@@ -183,8 +183,8 @@ std::uint16_t closed_port()
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof(address);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), length);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0);
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
     ::close(fd);
     return ntohs(address.sin_port);
 }
@@ -233,9 +233,9 @@ TEST_CASE("dns: reverse names refuse what is not an address")
 TEST_CASE("dns: failures become errors of the right kind with the query in the message")
 {
     struct Case {
-        Status status;
+        Status status = Status::Ok;
         std::string detail;
-        ErrorKind kind;
+        ErrorKind kind = ErrorKind::Internal;
         std::string message;
     };
     const Case cases[] = {
@@ -302,6 +302,7 @@ TEST_CASE("dns: server settings are checked before use")
         CHECK(resolver.error().message ==
               "cannot use DNS server '" + std::string(item.server) + "': " + item.cause);
     }
+    CHECK(Resolver::create({}).ok()); // the system's servers, not queried here
     CHECK_FALSE(Resolver::create({{"127.0.0.1"}, 1s, 0}).ok());
     CHECK_FALSE(Resolver::create({{"127.0.0.1"}, 0ms, 2}).ok());
 }
@@ -312,7 +313,7 @@ TEST_CASE("dns: one resolve tells every answer and failure apart, in query order
     Resolver resolver = resolver_for(server.address());
     struct Case {
         Query query;
-        Status status;
+        Status status = Status::Ok;
     };
     const Case cases[] = {
         {{"ok.example", Type::A}, Status::Ok},
@@ -366,6 +367,7 @@ TEST_CASE("dns: two hundred queries at once all complete")
     });
     Resolver resolver = resolver_for(server.address());
     std::vector<Query> queries;
+    queries.reserve(200);
     for (int n = 0; n < 200; ++n) {
         queries.push_back({"q" + std::to_string(n) + ".example", Type::A});
     }
@@ -421,6 +423,7 @@ TEST_CASE("dns: an expired deadline returns at once with every query timed out")
     const auto responses =
         resolver.resolve({{"ok.example", Type::A}}, Deadline(Deadline::Clock::now() - 1s));
     CHECK(responses.at(0).status == Status::Timeout);
+    CHECK(resolver.resolve({}, Deadline(1s)).empty());
 }
 
 TEST_CASE("dns: a port nobody listens on is Unreachable")
@@ -429,4 +432,17 @@ TEST_CASE("dns: a port nobody listens on is Unreachable")
     const auto responses = resolver.resolve({{"ok.example", Type::A}}, Deadline(5s));
     CHECK(responses.at(0).status == Status::Unreachable);
     CHECK_FALSE(responses.at(0).detail.empty());
+}
+
+TEST_CASE("dns: a silent first server is passed over for the next one")
+{
+    FakeDnsServer silent([](const FakeQuery&, std::uint16_t) { return std::optional<Bytes>(); });
+    FakeDnsServer answering(table_handler);
+    auto resolver = Resolver::create({{silent.address(), answering.address()}, 100ms, 2});
+    REQUIRE(resolver.ok());
+
+    const auto responses = resolver->resolve({{"ok.example", Type::A}}, Deadline(10s));
+    CHECK(responses.at(0).status == Status::Ok);
+    CHECK(silent.queries() == 1);
+    CHECK(answering.queries() == 1);
 }
