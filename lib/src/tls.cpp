@@ -182,9 +182,12 @@ Status configure_dane(SSL* ssl, const TlsOptions& options, DaneOutcome& dane)
     }
     // RFC 7672 §3.1.1: with DANE-EE the certificate's names do not matter.
     SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+    // Records of usages 0 and 1 were counted as unusable by the caller.
     for (const TlsaRecord& record : options.tlsa) {
+        if (!usable_for_smtp(record)) {
+            continue;
+        }
         const bool added =
-            usable_for_smtp(record) &&
             SSL_dane_tlsa_add(ssl, record.usage, record.selector, record.matching_type,
                               record.data.data(), record.data.size()) > 0;
         dane.enabled = dane.enabled || added;
@@ -208,7 +211,10 @@ Result<SslPtr> make_ssl(const TlsContext& context, int fd, const TlsOptions& opt
                  const_cast<char*>(options.sni.c_str())) != 1) {
         return openssl_failure(ErrorKind::Usage, "use server name " + options.sni);
     }
-    if (std::any_of(options.tlsa.begin(), options.tlsa.end(), usable_for_smtp)) {
+    session.dane.unusable_records = static_cast<int>(
+        std::count_if(options.tlsa.begin(), options.tlsa.end(),
+                      [](const TlsaRecord& record) { return !usable_for_smtp(record); }));
+    if (session.dane.unusable_records < static_cast<int>(options.tlsa.size())) {
         auto dane = configure_dane(ssl.get(), options, session.dane);
         if (!dane) {
             return dane.error();
