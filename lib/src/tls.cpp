@@ -35,13 +35,13 @@ std::string take_openssl_errors()
 const char* to_string(TlsVersion version)
 {
     switch (version) {
-    case TlsVersion::Tls1_0:
+    case TlsVersion::Tls10:
         return "TLSv1";
-    case TlsVersion::Tls1_1:
+    case TlsVersion::Tls11:
         return "TLSv1.1";
-    case TlsVersion::Tls1_2:
+    case TlsVersion::Tls12:
         return "TLSv1.2";
-    case TlsVersion::Tls1_3:
+    case TlsVersion::Tls13:
         return "TLSv1.3";
     }
     return "TLSv1.2";
@@ -52,13 +52,13 @@ namespace {
 int protocol_version(TlsVersion version)
 {
     switch (version) {
-    case TlsVersion::Tls1_0:
+    case TlsVersion::Tls10:
         return TLS1_VERSION;
-    case TlsVersion::Tls1_1:
+    case TlsVersion::Tls11:
         return TLS1_1_VERSION;
-    case TlsVersion::Tls1_2:
+    case TlsVersion::Tls12:
         return TLS1_2_VERSION;
-    case TlsVersion::Tls1_3:
+    case TlsVersion::Tls13:
         return TLS1_3_VERSION;
     }
     return TLS1_2_VERSION;
@@ -148,14 +148,15 @@ long capture_read(BIO* bio, int operation, const char* data, std::size_t, int, l
     return ret;
 }
 
-// A TLS record starts with a content type of 20..23; anything else came from a plain server.
+// A TLS record starts with a content type of 20..23; a printable first byte instead means a
+// server speaking text (an SMTP banner, an HTTP error), worth showing to the operator.
 bool looks_like_plain_text(const WireCapture& capture)
 {
     if (capture.size == 0) {
         return false;
     }
     const auto first = static_cast<unsigned char>(capture.bytes[0]);
-    return first < 20 || first > 23;
+    return first >= 0x20 && first < 0x7f;
 }
 
 // The captured bytes and what follows them up to the end of the line.

@@ -88,7 +88,7 @@ TEST_CASE("net: a line cut off by the end of stream is a connect error")
 TEST_CASE("net: a 2 MiB line is refused without reading more than the cap")
 {
     constexpr std::size_t cap = 4096;
-    std::vector<std::string> chunks(32, std::string(64 * 1024, 'x'));
+    std::vector<std::string> chunks(32, std::string(std::size_t{64} * 1024, 'x'));
     chunks.back() += "\r\n";
     ScriptedStream stream(chunks);
     LineReader reader(stream, cap);

@@ -292,7 +292,7 @@ TEST_CASE("smtp: a TLS record on a plain port is named as such")
 
 TEST_CASE("smtp: a 2 MiB line is refused in the banner and in the EHLO reply")
 {
-    const std::string huge(2 * 1024 * 1024, 'x');
+    const std::string huge(std::size_t{2} * 1024 * 1024, 'x');
     SUBCASE("banner")
     {
         const fake::Server server([&huge](int fd) { fake::send_text(fd, "220 " + huge + "\r\n"); });
@@ -326,4 +326,30 @@ TEST_CASE("smtp: a closed port fails the connect phase")
     CHECK(result.failure->error.kind == ErrorKind::Connect);
     CHECK(result.failure->error.message ==
           "cannot connect to 127.0.0.1:" + std::to_string(port) + ": connection refused");
+}
+
+TEST_CASE("smtp: data sent after the 220 to STARTTLS is refused as injected")
+{
+    const fake::Server server([](int fd) {
+        fake::greet(fd, "250-fake.test\r\n250 STARTTLS\r\n");
+        fake::receive_line(fd);
+        fake::send_text(fd, "220 go ahead\r\n250 injected\r\n");
+        fake::wait_for_close(fd);
+    });
+    const auto result = run_probe(options_for(server, mailmon::SmtpMode::StartTls), 5s);
+    check_failure(result, Phase::StartTls, ErrorKind::Protocol,
+                  ": the server sent data after its 220 to STARTTLS");
+}
+
+TEST_CASE("smtp: a 4xx to EHLO is a failure, not a reason to try HELO")
+{
+    const fake::Server server([](int fd) {
+        fake::greet(fd, "421 4.3.2 shutting down\r\n");
+        fake::wait_for_close(fd);
+    });
+    const auto result = run_probe(options_for(server, mailmon::SmtpMode::StartTls), 5s);
+    check_failure(result, Phase::Ehlo, ErrorKind::Protocol,
+                  "cannot greet 127.0.0.1:" + std::to_string(server.port()) +
+                      ": the server answered 421 4.3.2 shutting down");
+    CHECK_FALSE(result.used_helo);
 }

@@ -78,7 +78,7 @@ public:
     }
     PemFile(const PemFile&) = delete;
     PemFile& operator=(const PemFile&) = delete;
-    ~PemFile() { std::remove(path_.c_str()); }
+    ~PemFile() { (void)std::remove(path_.c_str()); }
 
     const std::string& path() const { return path_; }
 
@@ -288,12 +288,14 @@ TEST_CASE("tls: probes run in parallel threads without interfering")
     const fake::Identity identity = fake::make_identity();
     constexpr int count = 4;
     std::vector<std::unique_ptr<fake::Server>> servers;
+    servers.reserve(count);
     for (int index = 0; index < count; ++index) {
         servers.push_back(std::make_unique<fake::Server>(
             [&identity](int fd) { starttls_dialogue(identity, fd); }));
     }
     std::vector<mailmon::ProbeResult> results(count);
     std::vector<std::thread> threads;
+    threads.reserve(count);
     const Deadline deadline(10s);
     for (int index = 0; index < count; ++index) {
         threads.emplace_back([&, index] {
