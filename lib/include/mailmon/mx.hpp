@@ -4,10 +4,13 @@
 // MX and of the whole domain follows from the DNS answers and the SMTP probes of its addresses.
 #pragma once
 
+#include "mailmon/deadline.hpp"
 #include "mailmon/output.hpp"
 #include "mailmon/range.hpp"
+#include "mailmon/smtp.hpp"
 #include "mailmon/state.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -137,5 +140,26 @@ std::optional<double> slowest_banner(const MxSurvey& survey);
 // the worst problem, one long-output line per MX and per address, and the perfdata mx_count,
 // mx_up, dns_time and banner_<mx name> per MX that sent a banner.
 Report judge_mx(const MxSurvey& survey, const MxPolicy& policy);
+
+// How the probes talk to each address.
+struct MxProbeSettings {
+    std::uint16_t port = 25;
+    bool starttls = false;  // require STARTTLS and a successful handshake (no verification)
+    std::string helo_name;  // our name in EHLO
+    std::string ca_file;    // trust store for the handshake; empty: the system's
+    std::string ca_path;
+};
+
+// One address's probe turned into its verdict: Up, Refusing (a 4xx/5xx banner, with the code
+// and the sanitised text), TlsFailed (STARTTLS requested and missing or failed) or Down; the
+// banner time runs from the start of the connect to the banner.
+AddressResult address_result(const std::string& address, const ProbeResult& probe);
+
+// Probes every address of every target at once, one thread per distinct address (an address
+// shared by several MX is probed once), each bounded by `deadline`. Targets with a fault are
+// left alone. Returns when every probe has finished, so no later than the deadline plus the
+// time to wind up a thread. Thread-safe as long as nobody else touches `targets`.
+void probe_targets(std::vector<MxTarget>& targets, const MxProbeSettings& settings,
+                   const Deadline& deadline);
 
 } // namespace mailmon
