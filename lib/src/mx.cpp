@@ -36,7 +36,7 @@ int severity(State state)
 
 struct Problem {
     State state = State::Ok; // what it adds to the report
-    State raw = State::Ok;   // its own weight, to break ties between equal report states
+    State raw = State::Ok; // its own weight, to break ties between equal report states
     std::string text;
 };
 
@@ -59,16 +59,17 @@ struct Verdict {
             const auto key = [](const Problem& p) {
                 return std::pair(severity(p.state), severity(p.raw));
             };
-            if (candidate.state != State::Ok && (chosen == nullptr || key(candidate) > key(*chosen))) {
+            if (candidate.state != State::Ok &&
+                (chosen == nullptr || key(candidate) > key(*chosen))) {
                 chosen = &candidate;
             }
         }
         if (chosen == nullptr) {
             return "";
         }
-        const auto others = std::count_if(problems.begin(), problems.end(), [](const Problem& p) {
-            return p.state != State::Ok;
-        }) - 1;
+        const auto others = std::count_if(problems.begin(), problems.end(),
+                                          [](const Problem& p) { return p.state != State::Ok; }) -
+                            1;
         return chosen->text + (others > 0 ? " (+" + std::to_string(others) + " more)" : "");
     }
 };
@@ -162,8 +163,8 @@ State ptr_state(PtrOutcome ptr)
 void judge_address(Verdict& verdict, const MxTarget& target, const AddressResult& address)
 {
     const State state = address.outcome == ProbeOutcome::Up ? State::Ok : State::Critical;
-    std::string text = "    " + line_prefix(state) + address.address + ": " +
-                       outcome_text(address.outcome);
+    std::string text =
+        "    " + line_prefix(state) + address.address + ": " + outcome_text(address.outcome);
     if (!address.reason.empty()) {
         text += ": " + address.reason;
     }
@@ -182,7 +183,7 @@ void judge_address(Verdict& verdict, const MxTarget& target, const AddressResult
 std::string target_label(const MxTarget& target)
 {
     return target.name + (target.implicit ? " (implicit MX)"
-                                           : " (pref " + std::to_string(target.preference) + ")");
+                                          : " (pref " + std::to_string(target.preference) + ")");
 }
 
 // Why an MX is not OK, for the summary.
@@ -229,8 +230,8 @@ void judge_target(Verdict& verdict, const MxTarget& target, bool any_accepts)
 {
     const State raw = target_state(target);
     const State capped = any_accepts && raw == State::Critical ? State::Warning : raw;
-    verdict.report.add_line(State::Ok, line_prefix(raw) + target_label(target) +
-                                           target_details(target));
+    verdict.report.add_line(State::Ok,
+                            line_prefix(raw) + target_label(target) + target_details(target));
     for (const auto& address : target.addresses) {
         judge_address(verdict, target, address);
     }
@@ -241,6 +242,12 @@ void judge_target(Verdict& verdict, const MxTarget& target, bool any_accepts)
 
 std::string dnssec_text(const MxSurvey& survey)
 {
+    const bool no_answer = survey.outcome == DomainOutcome::ResolverSilent ||
+                           survey.outcome == DomainOutcome::ResolverFailed ||
+                           survey.outcome == DomainOutcome::ServFail;
+    if (no_answer) {
+        return "DNSSEC status unknown (no answer)";
+    }
     return survey.authenticated ? "DNSSEC validated (AD)" : "DNSSEC not validated (no AD)";
 }
 
@@ -278,7 +285,8 @@ std::optional<Problem> domain_failure(const MxSurvey& survey, const MxPolicy& po
                        "MX lookup failed with SERVFAIL" + detail +
                            ": validating senders cannot deliver"};
     case DomainOutcome::ResolverSilent:
-        return Problem{State::Unknown, State::Unknown, "resolver did not answer the MX lookup"};
+        return Problem{State::Unknown, State::Unknown,
+                       "resolver did not answer the MX lookup" + detail};
     case DomainOutcome::ResolverFailed:
         return Problem{State::Unknown, State::Unknown, "resolver failed the MX lookup" + detail};
     case DomainOutcome::Mx:
@@ -340,7 +348,12 @@ void add_metrics(Report& report, const MxSurvey& survey, const MxPolicy& policy)
     const auto up = std::count_if(survey.targets.begin(), survey.targets.end(), target_accepts);
     report.add_metric(
         Metric{"mx_count", static_cast<double>(survey.targets.size()), Uom::None, {}, {}, 0.0, {}});
-    report.add_metric(Metric{"mx_up", static_cast<double>(up), Uom::None, {}, {}, 0.0,
+    report.add_metric(Metric{"mx_up",
+                             static_cast<double>(up),
+                             Uom::None,
+                             {},
+                             {},
+                             0.0,
                              static_cast<double>(survey.targets.size())});
     report.add_metric(Metric{"dns_time", survey.dns_seconds, Uom::Seconds, {}, {}, 0.0, {}});
     std::set<std::string> labelled;
@@ -352,8 +365,13 @@ void add_metrics(Report& report, const MxSurvey& survey, const MxPolicy& policy)
             }
         }
         if (slowest && labelled.insert(target.name).second) {
-            report.add_metric(Metric{"banner_" + target.name, *slowest, Uom::Seconds,
-                                     policy.banner.warning, policy.banner.critical, 0.0, {}});
+            report.add_metric(Metric{"banner_" + target.name,
+                                     *slowest,
+                                     Uom::Seconds,
+                                     policy.banner.warning,
+                                     policy.banner.critical,
+                                     0.0,
+                                     {}});
         }
     }
 }
@@ -491,8 +509,8 @@ Report judge_mx(const MxSurvey& survey, const MxPolicy& policy)
         verdict.problem(State::Warning, State::Warning,
                         "null MX beside other MX records (RFC 7505 3)");
     }
-    const bool any_accepts = std::any_of(survey.targets.begin(), survey.targets.end(),
-                                         target_accepts);
+    const bool any_accepts =
+        std::any_of(survey.targets.begin(), survey.targets.end(), target_accepts);
     for (const auto& target : survey.targets) {
         judge_target(verdict, target, any_accepts);
     }

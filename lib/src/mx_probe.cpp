@@ -37,8 +37,8 @@ AddressResult address_result(const std::string& address, const ProbeResult& prob
     result.address = address;
     result.connect_seconds = probe.seconds(Phase::Connect);
     if (probe.banner) {
-        result.banner_seconds = result.connect_seconds.value_or(0.0) +
-                                probe.seconds(Phase::Banner).value_or(0.0);
+        result.banner_seconds =
+            result.connect_seconds.value_or(0.0) + probe.seconds(Phase::Banner).value_or(0.0);
     }
     double total = 0;
     for (const auto& timing : probe.timings) {
@@ -82,9 +82,8 @@ void probe_targets(std::vector<MxTarget>& targets, const MxProbeSettings& settin
         threads.reserve(probes.size());
         for (auto& [address, probe] : probes) {
             const ProbeOptions options = options_for(address, server_names[address], settings);
-            threads.emplace_back([options, &deadline, &slot = probe] {
-                slot = probe_smtp(options, deadline);
-            });
+            threads.emplace_back(
+                [options, &deadline, &slot = probe] { slot = probe_smtp(options, deadline); });
         }
     }
 

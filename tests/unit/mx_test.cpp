@@ -123,10 +123,18 @@ TEST_CASE("mx: records are normalised, sorted, and null, literal and duplicate o
 TEST_CASE("mx: IP literals are recognised in every spelling, host names are not")
 {
     const std::pair<const char*, bool> table[] = {
-        {"192.0.2.1", true},      {"192.0.2.1.", true},    {"[192.0.2.1]", true},
-        {"2001:db8::1", true},    {"[IPv6:2001:db8::1]", true}, {"::1", true},
-        {"mx.example.org", false}, {"192.0.2", false},     {"1.2.3.4.example", false},
-        {"", false},              {"[]", false},           {"256.1.1.1", false},
+        {"192.0.2.1", true},
+        {"192.0.2.1.", true},
+        {"[192.0.2.1]", true},
+        {"2001:db8::1", true},
+        {"[IPv6:2001:db8::1]", true},
+        {"::1", true},
+        {"mx.example.org", false},
+        {"192.0.2", false},
+        {"1.2.3.4.example", false},
+        {"", false},
+        {"[]", false},
+        {"256.1.1.1", false},
     };
     for (const auto& [text, literal] : table) {
         CAPTURE(text);
@@ -138,8 +146,7 @@ TEST_CASE("mx: the state of one MX follows its addresses and its DNS")
 {
     const std::pair<MxTarget, State> table[] = {
         {mx(10, "a", {up("192.0.2.1"), up("2001:db8::1")}), State::Ok},
-        {mx(10, "a", {up("192.0.2.1"), down("2001:db8::1", "connection refused")}),
-         State::Warning},
+        {mx(10, "a", {up("192.0.2.1"), down("2001:db8::1", "connection refused")}), State::Warning},
         {mx(10, "a", {down("192.0.2.1", "timeout"), refusing("192.0.2.2")}), State::Critical},
         {mx(10, "a", {}), State::Critical},
         {alias(mx(10, "a", {up("192.0.2.1")}), "b"), State::Warning},
@@ -176,41 +183,48 @@ TEST_CASE("mx: the verdict for a domain, from a table of surveys")
     MxPolicy expect_strict = expect;
     expect_strict.expect_critical = true;
 
-    const auto healthy = survey(DomainOutcome::Mx,
-                                {mx(10, "mx1.example.org", {up("192.0.2.1")}),
-                                 mx(20, "mx2.example.org", {up("192.0.2.2", 0.02)})});
+    const auto healthy =
+        survey(DomainOutcome::Mx, {mx(10, "mx1.example.org", {up("192.0.2.1")}),
+                                   mx(20, "mx2.example.org", {up("192.0.2.2", 0.02)})});
     auto mixed_null = healthy;
     mixed_null.null_mx_mixed = true;
 
     const Row table[] = {
         {"all up", healthy, plain, State::Ok, "example.org: 2/2 MX up"},
-        {"one MX down", survey(DomainOutcome::Mx,
-                               {mx(10, "mx1.example.org", {up("192.0.2.1")}),
-                                mx(20, "mx2.example.org", {down("192.0.2.2", "connection refused")})}),
+        {"one MX down",
+         survey(DomainOutcome::Mx,
+                {mx(10, "mx1.example.org", {up("192.0.2.1")}),
+                 mx(20, "mx2.example.org", {down("192.0.2.2", "connection refused")})}),
          plain, State::Warning,
          "example.org: 1/2 MX up; mx2.example.org: 192.0.2.2 down: connection refused"},
-        {"all down", survey(DomainOutcome::Mx,
-                            {mx(10, "mx1.example.org", {down("192.0.2.1", "connection refused")}),
-                             mx(20, "mx2.example.org", {refusing("192.0.2.2")})}),
+        {"all down",
+         survey(DomainOutcome::Mx,
+                {mx(10, "mx1.example.org", {down("192.0.2.1", "connection refused")}),
+                 mx(20, "mx2.example.org", {refusing("192.0.2.2")})}),
          plain, State::Critical,
          "example.org: 0/2 MX up; mx1.example.org: 192.0.2.1 down: connection refused (+1 more)"},
-        {"one address of an MX down", survey(DomainOutcome::Mx,
-                            {mx(10, "mx1.example.org", {up("192.0.2.1"), down("::1", "timeout")})}),
-         plain, State::Warning, "example.org: 1/1 MX up; mx1.example.org partly down: ::1 down: timeout"},
-        {"alias target", survey(DomainOutcome::Mx,
-                                {alias(mx(10, "mx.example.org", {up("192.0.2.1")}), "host.example.net")}),
+        {"one address of an MX down",
+         survey(DomainOutcome::Mx,
+                {mx(10, "mx1.example.org", {up("192.0.2.1"), down("::1", "timeout")})}),
          plain, State::Warning,
-         "example.org: 1/1 MX up; mx.example.org is an alias (CNAME) of host.example.net (RFC 2181 10.3)"},
-        {"a down MX outweighs an alias", survey(DomainOutcome::Mx,
-                                {alias(mx(10, "mx.example.org", {up("192.0.2.1")}), "h.example.net"),
-                                 broken(20, "mx2.example.org", TargetFault::NoAddress)}),
+         "example.org: 1/1 MX up; mx1.example.org partly down: ::1 down: timeout"},
+        {"alias target",
+         survey(DomainOutcome::Mx,
+                {alias(mx(10, "mx.example.org", {up("192.0.2.1")}), "host.example.net")}),
+         plain, State::Warning,
+         "example.org: 1/1 MX up; mx.example.org is an alias (CNAME) of host.example.net (RFC 2181 "
+         "10.3)"},
+        {"a down MX outweighs an alias",
+         survey(DomainOutcome::Mx,
+                {alias(mx(10, "mx.example.org", {up("192.0.2.1")}), "h.example.net"),
+                 broken(20, "mx2.example.org", TargetFault::NoAddress)}),
          plain, State::Warning,
          "example.org: 1/2 MX up; mx2.example.org: exchange has no address record (+1 more)"},
-        {"only MX without address", survey(DomainOutcome::Mx,
-                                {broken(10, "mx.example.org", TargetFault::NoAddress)}),
-         plain, State::Critical, "example.org: 0/1 MX up; mx.example.org: exchange has no address record"},
-        {"resolver silent for a target", survey(DomainOutcome::Mx,
-                                {broken(10, "mx.example.org", TargetFault::ResolverSilent)}),
+        {"only MX without address",
+         survey(DomainOutcome::Mx, {broken(10, "mx.example.org", TargetFault::NoAddress)}), plain,
+         State::Critical, "example.org: 0/1 MX up; mx.example.org: exchange has no address record"},
+        {"resolver silent for a target",
+         survey(DomainOutcome::Mx, {broken(10, "mx.example.org", TargetFault::ResolverSilent)}),
          plain, State::Unknown,
          "example.org: 0/1 MX up; mx.example.org: resolver did not answer the address lookup"},
         {"implicit MX", survey(DomainOutcome::ImplicitMx, {[] {
@@ -295,4 +309,141 @@ TEST_CASE("mx: long output has a DNS line, one line per MX and one per address")
                   "    [OK] 192.0.2.1: up, connect 0.001s, banner 0.25s, total 0.26s\n"
                   "[CRITICAL] mx2.example.org (pref 20): does not accept, 0/1 addresses up\n"
                   "    [CRITICAL] 192.0.2.2: down: connection refused\n");
+}
+
+namespace {
+
+mailmon::dns::Response response(mailmon::dns::Status status,
+                                std::vector<std::string> addresses = {},
+                                std::vector<std::string> cnames = {})
+{
+    mailmon::dns::Response result;
+    result.status = status;
+    result.addresses = std::move(addresses);
+    result.cnames = std::move(cnames);
+    return result;
+}
+
+} // namespace
+
+TEST_CASE("mx: the MX response decides the domain outcome")
+{
+    using mailmon::dns::Status;
+    auto null_only = response(Status::Ok);
+    null_only.mx = {{0, ""}};
+    auto with_mx = response(Status::Ok);
+    with_mx.mx = {{0, ""}, {10, "mx.example.org"}};
+    const std::pair<mailmon::dns::Response, DomainOutcome> table[] = {
+        {null_only, DomainOutcome::NullMx},
+        {with_mx, DomainOutcome::Mx},
+        {response(Status::NoData), DomainOutcome::NoMailHost},
+        {response(Status::NxDomain), DomainOutcome::NxDomain},
+        {response(Status::ServFail), DomainOutcome::ServFail},
+        {response(Status::Timeout), DomainOutcome::ResolverSilent},
+        {response(Status::Unreachable), DomainOutcome::ResolverSilent},
+        {response(Status::Refused), DomainOutcome::ResolverFailed},
+        {response(Status::Malformed), DomainOutcome::ResolverFailed},
+    };
+    for (const auto& [answer, outcome] : table) {
+        CAPTURE(mailmon::dns::to_string(answer.status));
+        CHECK(mailmon::mx_outcome(answer) == outcome);
+    }
+}
+
+TEST_CASE("mx: without MX, the domain's own addresses decide (RFC 5321 5.1)")
+{
+    using mailmon::dns::Status;
+    const std::pair<std::vector<mailmon::dns::Response>, DomainOutcome> table[] = {
+        {{response(Status::Ok, {"192.0.2.1"}), response(Status::NoData)},
+         DomainOutcome::ImplicitMx},
+        {{response(Status::NoData), response(Status::Ok, {"::1"})}, DomainOutcome::ImplicitMx},
+        {{response(Status::NoData), response(Status::NoData)}, DomainOutcome::NoMailHost},
+        {{response(Status::ServFail), response(Status::NoData)}, DomainOutcome::ServFail},
+        {{response(Status::Timeout), response(Status::NoData)}, DomainOutcome::ResolverSilent},
+        {{}, DomainOutcome::NoMailHost},
+    };
+    for (const auto& [answers, outcome] : table) {
+        CHECK(mailmon::implicit_mx_outcome(answers) == outcome);
+    }
+}
+
+TEST_CASE("mx: address responses give a target its addresses, alias or fault")
+{
+    using mailmon::dns::Status;
+    struct Row {
+        std::vector<mailmon::dns::Response> answers;
+        TargetFault fault;
+        std::size_t addresses;
+        std::string canonical;
+    };
+    const Row table[] = {
+        {{response(Status::Ok, {"192.0.2.1", "192.0.2.2"}), response(Status::Ok, {"::1"})},
+         TargetFault::None,
+         3,
+         ""},
+        {{response(Status::Ok, {"192.0.2.1"}), response(Status::Timeout)},
+         TargetFault::None,
+         1,
+         ""},
+        {{response(Status::Ok, {"192.0.2.1"}, {"host.example.net"}),
+          response(Status::NoData, {}, {"host.example.net"})},
+         TargetFault::None,
+         1,
+         "host.example.net"},
+        {{response(Status::NoData), response(Status::NoData)}, TargetFault::NoAddress, 0, ""},
+        {{response(Status::NxDomain), response(Status::NxDomain)}, TargetFault::NxDomain, 0, ""},
+        {{response(Status::NxDomain, {}, {"gone.example.net"})},
+         TargetFault::NxDomain,
+         0,
+         "gone.example.net"},
+        {{response(Status::ServFail), response(Status::NoData)}, TargetFault::ServFail, 0, ""},
+        {{response(Status::Timeout), response(Status::NoData)}, TargetFault::ResolverSilent, 0, ""},
+        {{response(Status::Refused), response(Status::Refused)},
+         TargetFault::ResolverSilent,
+         0,
+         ""},
+    };
+    for (const auto& row : table) {
+        MxTarget target = mx(10, "mx.example.org", {});
+        mailmon::apply_address_responses(target, row.answers);
+        CHECK(target.fault == row.fault);
+        CHECK(target.addresses.size() == row.addresses);
+        CHECK(target.canonical == row.canonical);
+    }
+}
+
+TEST_CASE("mx: a probe result becomes up, refusing, down or STARTTLS failed")
+{
+    using mailmon::Phase;
+    mailmon::ProbeResult fine;
+    fine.timings = {{Phase::Connect, 0.001}, {Phase::Banner, 0.002}, {Phase::Ehlo, 0.001}};
+    fine.banner = mailmon::Reply{220, "", {"mx ESMTP"}};
+    const auto up_result = mailmon::address_result("192.0.2.1", fine);
+    CHECK(up_result.outcome == ProbeOutcome::Up);
+    CHECK(up_result.banner_seconds.value_or(0) == doctest::Approx(0.003));
+    CHECK(up_result.total_seconds.value_or(0) == doctest::Approx(0.004));
+
+    mailmon::ProbeResult refused = fine;
+    refused.banner = mailmon::Reply{554, "5.7.1", {"5.7.1 go|away\r"}};
+    refused.failure = mailmon::ProbeFailure{
+        Phase::Banner, mailmon::make_error(mailmon::ErrorKind::Protocol, "refused")};
+    const auto refusing_result = mailmon::address_result("192.0.2.1", refused);
+    CHECK(refusing_result.outcome == ProbeOutcome::Refusing);
+    CHECK(refusing_result.reply_code == 554);
+    CHECK(refusing_result.reason == "554 '5.7.1 go/away '");
+
+    mailmon::ProbeResult silent;
+    silent.timings = {{Phase::Connect, 0.001}, {Phase::Banner, 2.0}};
+    silent.failure = mailmon::ProbeFailure{
+        Phase::Banner, mailmon::make_error(mailmon::ErrorKind::Timeout,
+                                           "cannot read from 192.0.2.1:25: timed out")};
+    const auto down_result = mailmon::address_result("192.0.2.1", silent);
+    CHECK(down_result.outcome == ProbeOutcome::Down);
+    CHECK_FALSE(down_result.banner_seconds.has_value());
+    CHECK(down_result.reason == "banner: cannot read from 192.0.2.1:25: timed out");
+
+    mailmon::ProbeResult no_tls = fine;
+    no_tls.failure = mailmon::ProbeFailure{
+        Phase::StartTls, mailmon::make_error(mailmon::ErrorKind::Protocol, "STARTTLS not offered")};
+    CHECK(mailmon::address_result("192.0.2.1", no_tls).outcome == ProbeOutcome::TlsFailed);
 }
