@@ -195,7 +195,12 @@ MxSurvey discover_mx(dns::Resolver& resolver, const std::string& domain, Familie
             by_target[owners[q]].push_back(responses[q]);
         }
         for (auto& [index, list] : by_target) {
-            apply_address_responses(survey.targets[index], list);
+            auto& target = survey.targets[index];
+            apply_address_responses(target, list);
+            if (target.fault == TargetFault::NoAddress && !(families.ipv4 && families.ipv6)) {
+                target.fault_detail =
+                    families.ipv4 ? "no A record, -4 given" : "no AAAA record, -6 given";
+            }
         }
     }
     survey.dns_seconds = seconds_since(start);

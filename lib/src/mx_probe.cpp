@@ -29,6 +29,35 @@ ProbeOptions options_for(const std::string& address, const std::string& server_n
     return options;
 }
 
+const char* phase_words(Phase phase)
+{
+    switch (phase) {
+    case Phase::Connect:
+        return "connect";
+    case Phase::Banner:
+        return "no banner";
+    case Phase::Ehlo:
+        return "EHLO";
+    case Phase::StartTls:
+        return "STARTTLS";
+    case Phase::Handshake:
+        return "TLS handshake";
+    case Phase::EhloAfterTls:
+        return "EHLO after TLS";
+    case Phase::Quit:
+        break;
+    }
+    return "QUIT";
+}
+
+// The cause alone: the library's message names the endpoint, which the output already shows.
+std::string cause(const ProbeResult& probe, const Error& error)
+{
+    const std::string marker = probe.endpoint + ": ";
+    const auto at = error.message.find(marker);
+    return at == std::string::npos ? error.message : error.message.substr(at + marker.size());
+}
+
 } // namespace
 
 AddressResult address_result(const std::string& address, const ProbeResult& probe)
@@ -57,7 +86,8 @@ AddressResult address_result(const std::string& address, const ProbeResult& prob
         return result;
     }
     result.outcome = tls_phase(failure.phase) ? ProbeOutcome::TlsFailed : ProbeOutcome::Down;
-    result.reason = std::string(to_string(failure.phase)) + ": " + sanitize(failure.error.message);
+    result.reason =
+        std::string(phase_words(failure.phase)) + ": " + sanitize(cause(probe, failure.error));
     return result;
 }
 
