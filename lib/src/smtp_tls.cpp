@@ -91,9 +91,10 @@ Result<std::vector<PortPlan>> plan_ports(std::string_view ports,
                                          const std::vector<std::string>& modes)
 {
     std::vector<PortPlan> plans;
-    while (!ports.empty()) {
-        const std::size_t comma = ports.find(',');
-        auto port = parse_port(ports.substr(0, comma));
+    // Every piece between commas must be a port: "25," and "" are mistakes, not shorthands.
+    for (std::size_t start = 0;;) {
+        const std::size_t comma = ports.find(',', start);
+        auto port = parse_port(ports.substr(start, comma - start));
         if (!port) {
             return port.error();
         }
@@ -101,10 +102,10 @@ Result<std::vector<PortPlan>> plan_ports(std::string_view ports,
                          [&](const PortPlan& plan) { return plan.port == *port; })) {
             plans.push_back(PortPlan{*port, default_mode(*port)});
         }
-        ports.remove_prefix(comma == std::string_view::npos ? ports.size() : comma + 1);
-    }
-    if (plans.empty()) {
-        return make_error(ErrorKind::Usage, "invalid port list: it is empty");
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        start = comma + 1;
     }
     for (const std::string& mode : modes) {
         auto applied = apply_mode(plans, mode);
@@ -648,8 +649,8 @@ std::string healthy_summary(const std::vector<Endpoint>& endpoints)
             }
         }
     }
-    std::string text = std::to_string(endpoints.size()) + " endpoint" +
-                       (endpoints.size() == 1 ? "" : "s") + " answer";
+    std::string text = std::to_string(endpoints.size()) +
+                       (endpoints.size() == 1 ? " endpoint answers" : " endpoints answer");
     if (tls > 0) {
         text += ", TLS works on " + std::to_string(tls) + " (" + sanitize(lowest) +
                 (tls == endpoints.size() ? " or better)" : " or better; others plain)");

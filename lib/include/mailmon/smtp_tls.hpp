@@ -32,8 +32,8 @@ struct PortPlan {
 };
 
 // "-p 25,465,587" with "--mode PORT:starttls|tls|plain" overrides (one entry each). Ports are
-// kept in the order given, duplicates dropped. Errors (Usage): a port outside 1..65535, an
-// empty list, an unknown mode word, a --mode for a port that is not checked.
+// kept in the order given, duplicates dropped. Errors (Usage): a port outside 1..65535 or an
+// empty piece ("25,"), an unknown mode word, a --mode for a port that is not checked.
 Result<std::vector<PortPlan>> plan_ports(std::string_view ports,
                                          const std::vector<std::string>& modes);
 
