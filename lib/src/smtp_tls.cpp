@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <openssl/x509.h>
 #include <thread>
 
 namespace mailmon {
@@ -221,6 +223,20 @@ DaneLookup read_tlsa_response(const dns::Response& response)
     return lookup;
 }
 
+std::string system_ca_dir()
+{
+    namespace fs = std::filesystem;
+    const fs::path directory = X509_get_default_cert_dir();
+    std::error_code error;
+    for (fs::directory_iterator entry(directory, error), end; !error && entry != end;
+         entry.increment(error)) {
+        if (entry->path().extension() == ".0") {
+            return directory.string();
+        }
+    }
+    return {};
+}
+
 namespace {
 
 bool resolver_silent(const dns::Response& response)
@@ -306,7 +322,7 @@ bool mentions(const Error& error, std::string_view words)
 
 std::string reply_words(const Reply& reply)
 {
-    return std::to_string(reply.code) + " " + quoted(reply.text(), 120);
+    return std::to_string(reply.code) + " " + mailmon::quoted(reply.text(), 120);
 }
 
 // The phase that failed in the operator's words. The library's messages are matched for the
@@ -333,7 +349,11 @@ std::string handshake_problem(const Endpoint& endpoint, const Error& error)
     const ProbeResult& probe = endpoint.probe;
     if (endpoint.plan.mode == SmtpMode::ImplicitTls && error.kind == ErrorKind::Protocol &&
         mentions(error, "plain text")) {
-        return "plain text on an implicit-TLS port: " + cause_of(probe, error) + " (use --mode " +
+        // The library says "the server answered in plain text: '220 ...'".
+        const std::string cause = cause_of(probe, error);
+        const std::size_t quote = cause.find('\'');
+        return "plain text on an implicit-TLS port: the server sent " +
+               (quote == std::string::npos ? cause : cause.substr(quote)) + " (use --mode " +
                std::to_string(endpoint.plan.port) + ":starttls if it is a STARTTLS port)";
     }
     if (error.kind == ErrorKind::Timeout) {
@@ -475,10 +495,10 @@ void judge_tls(const Endpoint& endpoint, const SmtpTlsPolicy& policy, Findings& 
 void judge_session(const Endpoint& endpoint, const SmtpTlsPolicy& policy, Findings& found)
 {
     const ProbeResult& probe = endpoint.probe;
-    if (!policy.expect.empty() && probe.banner &&
+    if (!policy.expect.empty() && probe.banner && probe.banner->code == 220 &&
         probe.banner->text().find(policy.expect) == std::string::npos) {
-        found.add(State::Warning, "banner lacks " + quoted(policy.expect) + ": " +
-                                      quoted(probe.banner->text(), 120));
+        found.add(State::Warning, "banner lacks " + mailmon::quoted(policy.expect) + ": " +
+                                      mailmon::quoted(probe.banner->text(), 120));
     }
     if (endpoint.plan.mode == SmtpMode::StartTls && is_submission_port(endpoint.plan.port) &&
         probe.capabilities && probe.capabilities->has("AUTH")) {
@@ -560,10 +580,10 @@ std::string tls_text(const Endpoint& endpoint)
         text += " " + sanitize(tls->group);
     }
     if (tls->dane.authenticated) {
-        text += ", verified by DANE (depth " + std::to_string(tls->dane.depth) + ")";
-    } else {
-        text += ", certificate " + std::string(tls->verified() ? "verified" : "not verified");
+        return text + ", verified by DANE (TLSA matched at depth " +
+               std::to_string(tls->dane.depth) + ")";
     }
+    text += ", certificate " + std::string(tls->verified() ? "verified" : "not verified");
     return text + dane_word(endpoint.dane.state);
 }
 

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 sandbox_env
 
 export plugin="$MAILMON_PLUGIN_BIN/check_mx"
-silent_peer=${MAILMON_SILENT_PEER:-$MAILMON_PLUGIN_BIN/../tests/integration/silent_peer}
+silent_peer=${MAILMON_SILENT_PEER:-$MAILMON_PLUGIN_BIN/../tests/integration/fault_peer}
 peers=()
 trap 'for pid in "${peers[@]}"; do kill "$pid" 2>/dev/null; done' EXIT
 

@@ -81,6 +81,13 @@ std::string tlsa_name(std::string_view host, std::uint16_t port);
 // Classifies one TLSA response (Type::TLSA).
 DaneLookup read_tlsa_response(const dns::Response& response);
 
+// OpenSSL's default hashed certificate directory when it holds hash links, else "". Loading
+// the default bundle file costs about 50 ms of CPU per TLS context; a hashed directory is read
+// lazily, one file per issuer looked up, which keeps a probe within a few milliseconds.
+// LIMIT: a store made only of the bundle file (no hash links) falls back to the default
+// paths — each probe then pays the bundle parse.
+std::string system_ca_dir();
+
 // The addresses of the checked host and the TLSA lookups of its ports.
 struct HostLookup {
     std::vector<std::string> addresses; // A then AAAA, as the resolver gave them
