@@ -9,6 +9,7 @@
 #include "mailmon/result.hpp"
 #include "mailmon/tls.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
