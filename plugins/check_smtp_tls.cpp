@@ -191,6 +191,7 @@ void fill_probe_template(const Values& values, const mailmon::CommonOptions& com
     // Lower versions must still connect, so --min-tls can report them as WARNING.
     probe.tls.min_version = mailmon::TlsVersion::Tls10;
     probe.tls.dane_base_domain = options.host;
+    probe.await_quit_reply = false;
 }
 
 std::variant<SmtpTlsOptions, std::string> read_options(const mailmon::Cli& cli,

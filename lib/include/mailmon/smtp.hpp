@@ -69,6 +69,9 @@ struct ProbeOptions {
     SmtpMode mode = SmtpMode::StartTls;
     std::string helo_name; // our name in EHLO/HELO
     TlsOptions tls;
+    // false: QUIT is sent and the connection closed without waiting for the 221, which saves
+    // a round trip for a check that learns nothing from that reply.
+    bool await_quit_reply = true;
 };
 
 enum class Phase { Connect, Banner, Ehlo, StartTls, Handshake, EhloAfterTls, Quit };
