@@ -158,6 +158,26 @@ run smtp_tls -H mx1.mailmon.test -4 --require-dane --ca-file "$MAILMON_CA_FILE"
 assert_rc 2
 assert_first_line_re "SMTP_TLS CRITICAL - mx1.mailmon.test port 25: 127.25.0.1:25 no TLSA record \(--require-dane\) \| .*"
 
+# The second real MTA (Exim 4.96 with GnuTLS), when the sandbox runs it.
+if [[ -n ${MAILMON_MX4:-} ]]; then
+    check "Exim: three ports by name, AUTH offered before TLS on 587 is WARNING"
+    run smtp_tls -H mx4.mailmon.test -p 25,465,587 --ca-file "$MAILMON_CA_FILE"
+    assert_rc 1
+    assert_first_line_re "SMTP_TLS WARNING - mx4.mailmon.test ports 25,465,587: 127.25.0.4:587 AUTH offered before TLS \| .*"
+    assert_stdout_contains "[OK] 127.25.0.4:25 starttls: TLSv1.3 TLS_AES_256_GCM_SHA384 x25519, certificate verified;"
+    assert_stdout_contains "[OK] 127.25.0.4:465 tls: TLSv1.3"
+    assert_stdout_contains "[WARNING] 127.25.0.4:587 starttls: AUTH offered before TLS; TLSv1.3"
+    assert_stdout_contains "EHLO before TLS: 8BITMIME AUTH=PLAIN CHUNKING"
+    assert_stderr_empty
+
+    check "Exim: implicit TLS against its STARTTLS port names the mistake"
+    run smtp_tls -H mx4.mailmon.test -p 587 --mode 587:tls --ca-file "$MAILMON_CA_FILE"
+    assert_rc 2
+    assert_first_line_re "SMTP_TLS CRITICAL - mx4.mailmon.test port 587: 127.25.0.4:587 plain text on an implicit-TLS port: the server sent '220 mx4.mailmon.test ESMTP Exim mailmon sandbox' .*"
+else
+    echo "skip: Exim cases (the sandbox runs no Exim; tests/sandbox/install-deps.sh unpacks it)"
+fi
+
 check "an unreadable CA file is UNKNOWN (our configuration, not the server)"
 run smtp_tls -H mx1.mailmon.test -4 --ca-file /dev/null
 assert_rc 3
