@@ -229,6 +229,18 @@ void trace(mailmon::Diagnostics& diagnostics, const std::vector<mailmon::Endpoin
                                     " endpoint=" + endpoint.probe.endpoint + " s=" +
                                     mailmon::format_number(timing.seconds).value_or("?"));
         }
+        // -vv: the replies as the server sent them, sanitised.
+        const auto& probe = endpoint.probe;
+        const std::pair<const char*, const std::optional<mailmon::Reply>*> replies[] = {
+            {"banner", &probe.banner}, {"starttls", &probe.starttls_reply},
+            {"ehlo-last", &probe.ehlo_reply}};
+        for (const auto& [step, reply] : replies) {
+            if (diagnostics.enabled(2) && reply->has_value()) {
+                diagnostics.note(2, "step=" + std::string(step) + " endpoint=" + probe.endpoint +
+                                        " reply=" + std::to_string((*reply)->code) + " text=" +
+                                        mailmon::quoted((*reply)->text(), 400));
+            }
+        }
         if (endpoint.probe.failure) {
             diagnostics.note(1, "endpoint=" + endpoint.probe.endpoint + " result=" +
                                     mailmon::sanitize(endpoint.probe.failure->error.message));

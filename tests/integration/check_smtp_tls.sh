@@ -3,10 +3,11 @@
 # check_smtp_tls against the sandbox Postfix (25 STARTTLS, 465 implicit TLS, 587 submission)
 # and against fault_peer for what no real MTA does on demand: tarpit, dribbled banner, 554
 # greeting, no STARTTLS, 454 to STARTTLS, aborted handshake, plain text on an implicit-TLS
-# port, TLS on a STARTTLS port, 2 MiB lines, '|' and control bytes. Each case asserts the exit
+# port, TLS on a STARTTLS port, a handshake never answered, 2 MiB lines, '|' and control bytes. Each case asserts the exit
 # code, the golden stdout (durations replaced by "Xs"), empty stderr and, where a peer stalls,
 # that the run ends before -t. Fault peers listen on 127.25.0.70-.79 (reserved in the README).
 set -uo pipefail
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 sandbox_env
 
@@ -28,7 +29,15 @@ start_fault_peer()
 
 # A CA that signed nothing the sandbox serves: a chain that does not verify.
 scratch=$(mktemp -d)
-trap 'for pid in "${peers[@]}"; do kill "$pid" 2>/dev/null; done; rm -rf "$scratch"' EXIT
+cleanup()
+{
+    local pid
+    for pid in "${peers[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
 other_ca=$scratch/other-ca.pem
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj "/CN=not the sandbox CA" -keyout "$scratch/key.pem" -out "$other_ca" 2>/dev/null
@@ -232,6 +241,13 @@ run smtp_tls -H 127.25.0.75
 assert_rc 2
 assert_first_line_re "SMTP_TLS CRITICAL - 127.25.0.75 port 25: 127.25.0.75:25 TLS handshake failed: sslv3 alert handshake failure \| .*"
 assert_stderr_empty
+
+check "silent after the 220 to STARTTLS: no handshake before the deadline"
+start_fault_peer handshake-silent 127.25.0.75 587
+run smtp_tls -H 127.25.0.75 -p 587 -t 3
+assert_rc 2
+assert_first_line_re "SMTP_TLS CRITICAL - 127.25.0.75 port 587: 127.25.0.75:587 no TLS handshake: timed out \| .*"
+assert_faster_than 3000
 
 check "plain text on port 465"
 start_fault_peer plaintext 127.25.0.76 465
