@@ -5,26 +5,11 @@
 # SERVFAIL, a silent resolver, a tarpit MTA, IPv6, DNSSEC), each with its golden stdout (timings
 # replaced by "Xs"), exit code and empty stderr.
 set -uo pipefail
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 sandbox_env
 
 export plugin="$MAILMON_PLUGIN_BIN/check_mx"
-silent_peer=${MAILMON_SILENT_PEER:-$MAILMON_PLUGIN_BIN/../tests/integration/silent_peer}
-peers=()
-trap 'for pid in "${peers[@]}"; do kill "$pid" 2>/dev/null; done' EXIT
-
-# Starts a silent_peer (tcp|udp ADDRESS PORT) and waits until it is bound.
-start_silent_peer()
-{
-    local ready
-    ready=$(mktemp -u)
-    mkfifo "$ready"
-    "$silent_peer" "$@" >"$ready" &
-    peers+=($!)
-    read -r -t 5 _ <"$ready" || echo "FAIL: silent_peer $* did not start"
-    rm -f "$ready"
-}
-
 mx()
 {
     "$plugin" --dns-server "$MAILMON_DNS" "$@"
@@ -133,14 +118,14 @@ expect 2 "MX CRITICAL - bogus.test: MX lookup failed with SERVFAIL: validating s
 [OK] DNS bogus.test: DNSSEC status unknown (no answer), lookups Xs"
 
 check "a resolver that never answers is UNKNOWN before -t"
-start_silent_peer udp "$MAILMON_DNS_SILENT" 53
+start_silent_udp "$MAILMON_DNS_SILENT" 53
 run "$plugin" --dns-server "$MAILMON_DNS_SILENT" -H good.mailmon.test -t 4
 expect 3 "MX UNKNOWN - good.mailmon.test: resolver did not answer the MX lookup (no answer before the deadline) | mx_count=0;;;0 mx_up=0;;;0;0 dns_time=Xs;;;0
 [OK] DNS good.mailmon.test: DNSSEC status unknown (no answer), lookups Xs"
 assert_faster_than 3900
 
 check "an MX that accepts TCP and never speaks is CRITICAL before -t"
-start_silent_peer tcp "$MAILMON_TARPIT" 25
+start_tarpit "$MAILMON_TARPIT" 25
 run mx -H tarpit.mailmon.test -t 3
 expect 2 "MX CRITICAL - tarpit.mailmon.test: 0/1 MX up; tarpit-host.mailmon.test: 127.25.0.66 down: no banner: timed out | mx_count=1;;;0 mx_up=0;;;0;1 dns_time=Xs;;;0
 [OK] DNS tarpit.mailmon.test: DNSSEC not validated (no AD), lookups Xs
