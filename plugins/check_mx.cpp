@@ -130,17 +130,23 @@ std::variant<MxOptions, std::string> read_options(const mailmon::Cli& cli,
     return options;
 }
 
+// -v: one line per probe; -vv adds the MX records and every banner.
 void trace(mailmon::Diagnostics& diagnostics, const mailmon::MxSurvey& survey)
 {
     for (const auto& target : survey.targets) {
+        diagnostics.note(2, "step=mx domain=" + survey.domain + " preference=" +
+                                std::to_string(target.preference) + " exchange=" + target.name +
+                                " addresses=" + std::to_string(target.addresses.size()));
         for (const auto& address : target.addresses) {
-            diagnostics.note(1, "step=probe host=" + target.name + " address=" + address.address +
-                                    " result=" + mailmon::sanitize(address.reason.empty()
-                                                                       ? "up"
-                                                                       : address.reason) +
-                                    " s=" + mailmon::format_number(
-                                                address.total_seconds.value_or(0.0))
-                                                .value_or("?"));
+            const auto seconds = address.total_seconds.value_or(0.0);
+            diagnostics.note(1, "step=probe host=" + target.name + " address=" +
+                                    address.address + " result=" +
+                                    (address.reason.empty() ? "up" : "'" + address.reason + "'") +
+                                    " s=" + mailmon::format_number(seconds).value_or("?"));
+            if (!address.banner.empty()) {
+                diagnostics.note(2, "step=banner address=" + address.address + " reply='" +
+                                        address.banner + "'");
+            }
         }
     }
 }

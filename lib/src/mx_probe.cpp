@@ -66,6 +66,7 @@ AddressResult address_result(const std::string& address, const ProbeResult& prob
     result.address = address;
     result.connect_seconds = probe.seconds(Phase::Connect);
     if (probe.banner) {
+        result.banner = sanitize(std::to_string(probe.banner->code) + " " + probe.banner->text());
         result.banner_seconds =
             result.connect_seconds.value_or(0.0) + probe.seconds(Phase::Banner).value_or(0.0);
     }

@@ -172,6 +172,20 @@ assert_rc 1
 assert_first_line_re 'MX WARNING - dup\.mailmon\.test: 2/2 MX up; mx1\.mailmon\.test is listed twice \| .*'
 assert_stdout_contains "[WARNING] mx1.mailmon.test (pref 20): accepts, 2/2 addresses up, duplicate MX record"
 
+check "two MX names on one address"
+run mx -H dupaddr.mailmon.test
+assert_rc 0
+assert_stdout_contains "[OK] mx1b.mailmon.test (pref 20): accepts, 1/1 addresses up, shares 127.25.0.1 with mx1.mailmon.test"
+
+check "-vv adds the MX records and banners on stderr"
+run mx -H good.mailmon.test -vv
+assert_rc 0
+if [[ $RUN_STDERR == *"step=banner address=127.25.0.2 reply='220 mx2.mailmon.test ESMTP"* ]]; then
+    pass "stderr has the banner of mx2"
+else
+    fail "stderr has the banner of mx2" "step=banner address=127.25.0.2 reply='220 ..." "$RUN_STDERR"
+fi
+
 check "forward-confirmed reverse DNS"
 run mx -H good.mailmon.test --check-ptr
 assert_rc 1

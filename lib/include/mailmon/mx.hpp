@@ -52,6 +52,7 @@ struct AddressResult {
     std::optional<double> connect_seconds;
     std::optional<double> banner_seconds; // connect to banner
     std::optional<double> total_seconds;
+    std::string banner; // the banner reply, sanitised, for -vv
     PtrOutcome ptr = PtrOutcome::NotChecked;
     std::string ptr_names; // the PTR names seen, comma separated, sanitised
 };
