@@ -87,8 +87,10 @@ AddressResult address_result(const std::string& address, const ProbeResult& prob
         return result;
     }
     result.outcome = tls_phase(failure.phase) ? ProbeOutcome::TlsFailed : ProbeOutcome::Down;
-    result.reason =
-        std::string(phase_words(failure.phase)) + ": " + sanitize(cause(probe, failure.error));
+    // "STARTTLS failed" already names the step; only the handshake and the EHLO after it add one.
+    const bool named = failure.phase == Phase::StartTls;
+    result.reason = (named ? "" : std::string(phase_words(failure.phase)) + ": ") +
+                    sanitize(cause(probe, failure.error));
     return result;
 }
 

@@ -446,7 +446,11 @@ TEST_CASE("mx: a probe result becomes up, refusing, down or STARTTLS failed")
     mailmon::ProbeResult no_tls = fine;
     no_tls.failure = mailmon::ProbeFailure{
         Phase::StartTls, mailmon::make_error(mailmon::ErrorKind::Protocol, "STARTTLS not offered")};
-    CHECK(mailmon::address_result("192.0.2.1", no_tls).outcome == ProbeOutcome::TlsFailed);
+    no_tls.endpoint = "192.0.2.1:25";
+    no_tls.failure->error.message = "cannot start TLS with 192.0.2.1:25: STARTTLS not offered";
+    const auto tls_result = mailmon::address_result("192.0.2.1", no_tls);
+    CHECK(tls_result.outcome == ProbeOutcome::TlsFailed);
+    CHECK(tls_result.reason == "STARTTLS not offered");
 }
 
 TEST_CASE("mx: forward-confirmed reverse DNS from the PTR and forward responses")
