@@ -225,6 +225,14 @@ run "$plugin"
 assert_rc 3
 assert_first_line "MX UNKNOWN - missing -H/--hostname DOMAIN"
 
+check "bad option values are usage errors"
+for args in "-H a.test -D b.test" "-H a.test -p 0" "-H a.test --min-mx -1" "-H a.test -w 1x"; do
+    # shellcheck disable=SC2086 # one word per option
+    run "$plugin" $args
+    assert_rc 3
+    assert_first_line_re 'MX UNKNOWN - (give the domain once|invalid).*'
+done
+
 check "-v writes the steps to stderr"
 run mx -H good.mailmon.test -v
 assert_rc 0

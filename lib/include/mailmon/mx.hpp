@@ -108,7 +108,6 @@ struct MxPolicy {
     bool expect_critical = false; // a different MX set is CRITICAL instead of WARNING
     bool require_dnssec = false; // an MX answer without AD is WARNING
     Thresholds banner; // on the slowest banner time, seconds
-    bool starttls = false; // affects the wording only; outcomes carry the result
 };
 
 // The MX records turned into probe targets: sorted by preference then name, names lowercased
