@@ -109,6 +109,10 @@ void probe_targets(std::vector<MxTarget>& targets, const MxProbeSettings& settin
         probes.emplace(entry.first, ProbeResult{});
     }
 
+    // LIMIT: one thread per distinct address, without a cap — a domain with hundreds of MX
+    // addresses starts hundreds of threads.
+    // LIMIT: every probe runs until the shared deadline — a tarpit address holds the check
+    // until -t less the reserve, since there is no shorter per-connection timeout.
     {
         // jthread joins on destruction, also when starting a later thread throws.
         std::vector<std::jthread> threads;
