@@ -40,7 +40,7 @@ std::string first_detail(const std::vector<dns::Response>& responses, DnsStatus 
 {
     for (const auto& response : responses) {
         if (response.status == status) {
-            return sanitize(response.detail.empty() ? dns::to_string(status) : response.detail);
+            return sanitize(response.detail);
         }
     }
     return "";

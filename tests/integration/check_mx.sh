@@ -117,6 +117,12 @@ run mx -H bogus.test
 expect 2 "MX CRITICAL - bogus.test: MX lookup failed with SERVFAIL: validating senders cannot deliver | mx_count=0;;;0 mx_up=0;;;0;0 dns_time=Xs;;;0
 [OK] DNS bogus.test: DNSSEC status unknown (no answer), lookups Xs"
 
+check "MX target whose address lookup is SERVFAIL"
+run mx -H bogustarget.mailmon.test
+expect 2 "MX CRITICAL - bogustarget.mailmon.test: 0/1 MX up; mx1.bogus.test: address lookup failed (SERVFAIL) | mx_count=1;;;0 mx_up=0;;;0;1 dns_time=Xs;;;0
+[OK] DNS bogustarget.mailmon.test: DNSSEC not validated (no AD), lookups Xs
+[CRITICAL] mx1.bogus.test (pref 10): address lookup failed (SERVFAIL)"
+
 check "a resolver that never answers is UNKNOWN before -t"
 start_silent_udp "$MAILMON_DNS_SILENT" 53
 run "$plugin" --dns-server "$MAILMON_DNS_SILENT" -H good.mailmon.test -t 4
