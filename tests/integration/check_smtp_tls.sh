@@ -135,6 +135,18 @@ run smtp_tls -H mx1.mailmon.test -4 -p 587 --mode 587:plain
 assert_rc 0
 assert_stdout_contains "[OK] 127.25.0.1:587 plain: no TLS (plain);"
 
+check "time thresholds: -c on the total, a per-phase range, both in the perfdata"
+run smtp_tls -H mx1.mailmon.test -4 --ca-file "$MAILMON_CA_FILE" -w 30 -c 0.000001 --warning-handshake 0.000001
+assert_rc 2
+assert_first_line_re "SMTP_TLS CRITICAL - mx1.mailmon.test port 25: 127.25.0.1:25 total [0-9.]+s outside its range \| .* 127.25.0.1_25_handshake=[0-9.]+s;0.000001;;0 127.25.0.1_25_total=[0-9.]+s;30;0.000001;0"
+assert_stdout_contains "; handshake "
+assert_stdout_contains "s outside its range; TLSv1.3"
+
+check "JSON output"
+run smtp_tls -H 127.25.0.99 --output json
+assert_rc 2
+assert_first_line_re '\{"name":"SMTP_TLS","state":"CRITICAL","exit_code":2,"summary":"127.25.0.99 port 25: 127.25.0.99:25 cannot connect: connection refused",.*'
+
 check "connection refused"
 run smtp_tls -H 127.25.0.99 -p 25,587
 assert_rc 2
