@@ -367,7 +367,7 @@ Classification classify(const Zone& zone, dns::Status status,
         return {Verdict::NotListed, {}, {}, {}};
     }
     if (status != dns::Status::Ok) {
-        return {Verdict::Unanswered, {}, std::string("no answer: ") + dns::to_string(status), {}};
+        return {Verdict::Unanswered, {}, dns::to_string(status), {}};
     }
     std::vector<Code> codes;
     for (const auto& address : addresses) {

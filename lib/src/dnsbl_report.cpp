@@ -66,6 +66,10 @@ struct Judged {
 State judge_target(const TargetResult& target, const std::vector<Zone>& zones,
                    const JudgeOptions& options)
 {
+    // A target no zone serves (an IPv6 address among IPv4 lists) is skipped, not a failure.
+    if (target.applicable == 0) {
+        return State::Ok;
+    }
     if (target.checked == 0) {
         return State::Unknown;
     }
@@ -276,11 +280,17 @@ Report build_report(const Assessment& assessment, const std::vector<Zone>& zones
                (a.state == b.state && a.result->listings.size() > b.result->listings.size());
     });
     std::size_t quiet = 0;
+    std::size_t skipped = 0;
     for (const auto& j : judged) {
+        if (j.result->applicable == 0) {
+            ++skipped;
+            report.add_line(State::Ok, describe(j.result->target) +
+                                           " not checked: no zone of this run serves it");
+            continue;
+        }
         report.raise(j.state);
         add_listing_lines(report, j, zones, options.role);
-        const bool first = summary.empty() && &j == &judged.front();
-        if (first || !j.result->listings.empty() || j.state != State::Ok) {
+        if (summary.empty() || !j.result->listings.empty() || j.state != State::Ok) {
             summary.push_back(target_summary(j, zones, options.role));
         } else {
             ++quiet;
@@ -290,8 +300,8 @@ Report build_report(const Assessment& assessment, const std::vector<Zone>& zones
         summary.push_back(std::to_string(quiet) +
                           (quiet == 1 ? " other target not listed" : " other targets not listed"));
     }
-    if (judged.empty() && failures.empty()) {
-        summary.push_back("nothing to check: no target has an address or domain for the zones");
+    if (skipped == judged.size() && failures.empty()) {
+        summary.push_back("nothing to check: no zone of this run serves the targets");
         report.raise(State::Unknown);
     }
     const auto counts = count_zones(assessment, zones);

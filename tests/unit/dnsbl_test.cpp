@@ -617,3 +617,18 @@ TEST_CASE("dnsbl: -w/-c take counts, or ranges when they hold ':' or '@'")
         CHECK(parsed.error().message.find("invalid -w/--warning") == 0);
     }
 }
+
+TEST_CASE("dnsbl: a target no zone serves is skipped, and only skipped targets are UNKNOWN")
+{
+    auto s = healthy(2, {"192.0.2.1", "2001:db8::1"});
+    auto report = run(s);
+    CHECK(report.state() == State::Ok);
+    CHECK(report.summary() == "192.0.2.1 not listed on any of 2 zones");
+    REQUIRE(report.lines().size() == 1);
+    CHECK(report.lines()[0].text == "2001:db8::1 not checked: no zone of this run serves it");
+
+    s.targets = targets_of({"2001:db8::1"});
+    report = run(s);
+    CHECK(report.state() == State::Unknown);
+    CHECK(report.summary() == "nothing to check: no zone of this run serves the targets");
+}

@@ -193,7 +193,8 @@ struct Listing {
 
 struct TargetResult {
     Target target;
-    std::size_t checked = 0; // usable zones that answered for this target
+    std::size_t applicable = 0; // zones of this run that serve the target's kind and family
+    std::size_t checked = 0;    // usable zones that answered for this target
     std::vector<Listing> listings;
 };
 
