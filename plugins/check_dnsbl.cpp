@@ -144,6 +144,9 @@ mailmon::Result<Settings> read_settings(const po::variables_map& values,
     settings.judge.max_zone_errors = values["max-zone-errors"].as<unsigned>();
     settings.try_timeout = *timeout;
     settings.tries = static_cast<int>(values["tries"].as<unsigned>());
+    if (settings.tries < 1) {
+        return mailmon::make_error(mailmon::ErrorKind::Usage, "--tries must be at least 1");
+    }
     return settings;
 }
 
@@ -238,10 +241,16 @@ int main(int argc, char** argv)
              "Wait per DNS try (default: an eighth of -t, at most 2 s; the retry waits twice "
              "as long).")
             ("tries", po::value<unsigned>()->default_value(2)->value_name("N"),
-             "DNS tries per query (default 2).");
+             "DNS tries per query (default 2).")
+            ("list-zones", po::bool_switch(),
+             "Print the built-in zone catalogue with its date and exit.");
         const auto parsed = cli.parse(argc, argv);
         if (const auto* exit = std::get_if<mailmon::CliExit>(&parsed)) {
             return mailmon::emit_text(exit->text, exit->exit_code);
+        }
+        if (cli.values()["list-zones"].as<bool>()) {
+            // Exit 3 like --help and --version: information, not a check result.
+            return mailmon::emit_text(bl::describe_catalogue(), 3);
         }
         const auto& common = std::get<mailmon::CommonOptions>(parsed);
         const auto settings = read_settings(cli.values(), common);

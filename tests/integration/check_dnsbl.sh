@@ -172,13 +172,25 @@ else
     fail "stderr has the step line" "step=dnsbl queries=3 txt=1 ..." "$RUN_STDERR"
 fi
 
+check "--list-zones prints the catalogue with its date"
+run "$plugin" --list-zones
+assert_rc 3
+assert_first_line "Built-in zones, checked 2026-12 (* = checked by default):"
+assert_stdout_contains "* zen.spamhaus.org "
+
+check "--output=json"
+run dnsbl --zone zone01.bl.test -H 127.0.0.10 --output=json
+assert_rc 2
+assert_stdout_contains '"state":"CRITICAL"'
+
 check "usage errors exit 3"
 for args in "--zone zone01.bl.test" \
     "-H 127.0.0.2 --zone zone01.bl.test=127.0.0.[2..]" \
     "-H 127.0.0.2 --zone dbl.spamhaus.org" \
     "-H 127.0.0.2 --zone zone01.bl.test,loud" \
     "-H 127.0.0.2 --zone zone01.bl.test -c 0" \
-    "-H 127.0.0.2 --zones-file /nonexistent"; do
+    "-H 127.0.0.2 --zones-file /nonexistent" \
+    "-H 127.0.0.2 --zone zone01.bl.test --tries 0"; do
     # shellcheck disable=SC2086 # the cases are word lists
     run dnsbl $args
     assert_rc 3

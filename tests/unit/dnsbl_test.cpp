@@ -632,3 +632,14 @@ TEST_CASE("dnsbl: a target no zone serves is skipped, and only skipped targets a
     CHECK(report.state() == State::Unknown);
     CHECK(report.summary() == "nothing to check: no zone of this run serves the targets");
 }
+
+TEST_CASE("dnsbl: the catalogue listing carries its date and every entry")
+{
+    const auto text = describe_catalogue();
+    CHECK(text.find("checked 2026-12") != std::string::npos);
+    for (const auto& entry : catalogue()) {
+        CAPTURE(entry.zone.name);
+        CHECK(text.find((entry.enabled_by_default ? "* " : "  ") + entry.zone.name) !=
+              std::string::npos);
+    }
+}
