@@ -165,7 +165,8 @@ make_rbl()
 }
 
 # Prints the rbldnsd zone arguments: zone01..zone50 with the RFC 5782 entries (127.0.0.10 also
-# on the first two, 127.0.0.11 on the first five), then the special lists.
+# on the first two, 127.0.0.11 on the first five, mx2 127.25.0.2 on zone10), then the special
+# lists.
 rbl_zones()
 {
     local i zone files
@@ -174,10 +175,12 @@ rbl_zones()
         files=common,rfc5782.ip4
         ((10#$i <= 2)) && files+=,two.ip4
         ((10#$i <= 5)) && files+=,five.ip4
+        ((10#$i == 10)) && files+=,mx.ip4
         echo "$zone:ip4set:$files"
     done
     echo "error.bl.test:ip4set:common,error.ip4"
     echo "dead.bl.test:ip4set:common,dead.ip4"
+    echo "rewrite.bl.test:ip4set:common,rewrite.ip4"
     echo "ipv6.bl.test:ip6trie:common,ipv6.ip6"
     echo "dbl.bl.test:dnset:common,dbl.dn"
 }
