@@ -6,10 +6,13 @@
 #include "mailmon/perfdata.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <map>
 #include <openssl/x509_vfy.h>
+#include <thread>
 
 namespace mailmon {
 
@@ -441,10 +444,12 @@ std::vector<Finding> compare_fleet(const std::vector<EndpointVerdict>& verdicts)
     return findings;
 }
 
-Report build_report(const std::vector<EndpointVerdict>& verdicts, const CertPolicy& policy)
+Report build_report(const std::vector<EndpointVerdict>& verdicts,
+                    const std::vector<Finding>& discovery, const CertPolicy& policy)
 {
     Report report("MAIL_CERT");
-    const std::vector<Finding> fleet = compare_fleet(verdicts);
+    std::vector<Finding> fleet = compare_fleet(verdicts);
+    fleet.insert(fleet.end(), discovery.begin(), discovery.end());
     report.set_summary(summary(verdicts, fleet));
     for (const EndpointVerdict& verdict : verdicts) {
         report.add_line(verdict.state, endpoint_line(verdict));
@@ -462,6 +467,157 @@ Report build_report(const std::vector<EndpointVerdict>& verdicts, const CertPoli
         }
     }
     return report;
+}
+
+} // namespace mailmon
+
+namespace mailmon {
+
+Result<std::vector<std::uint16_t>> parse_ports(std::string_view text)
+{
+    std::vector<std::uint16_t> ports;
+    while (true) {
+        const std::string_view item = text.substr(0, text.find(','));
+        unsigned value = 0;
+        const auto [stop, error] = std::from_chars(item.data(), item.data() + item.size(), value);
+        if (error != std::errc() || stop != item.data() + item.size() || value == 0 ||
+            value > 65535) {
+            return make_error(ErrorKind::Usage, "invalid -p/--port '" + std::string(item) +
+                                                    "': use ports 1 to 65535, comma-separated");
+        }
+        if (std::find(ports.begin(), ports.end(), value) == ports.end()) {
+            ports.push_back(static_cast<std::uint16_t>(value));
+        }
+        if (item.size() == text.size()) {
+            return ports;
+        }
+        text.remove_prefix(item.size() + 1);
+    }
+}
+
+SmtpMode mode_for_port(std::uint16_t port)
+{
+    return port == 465 ? SmtpMode::ImplicitTls : SmtpMode::StartTls;
+}
+
+TlsaLookup read_tlsa_response(const dns::Response& response)
+{
+    TlsaLookup lookup;
+    lookup.detail = response.detail.empty() ? dns::to_string(response.status) : response.detail;
+    switch (response.status) {
+    case dns::Status::Ok:
+        lookup.status =
+            response.authenticated ? TlsaLookup::Status::Secure : TlsaLookup::Status::Insecure;
+        for (const dns::Tlsa& record : response.tlsa) {
+            lookup.records.push_back(
+                TlsaRecord{record.usage, record.selector, record.matching_type, record.data});
+        }
+        break;
+    case dns::Status::NoData:
+    case dns::Status::NxDomain:
+        lookup.status = TlsaLookup::Status::None;
+        break;
+    case dns::Status::ServFail:
+        lookup.status = TlsaLookup::Status::Failed;
+        break;
+    case dns::Status::BadName:
+        lookup.status = TlsaLookup::Status::NotLooked;
+        break;
+    case dns::Status::Refused:
+    case dns::Status::Timeout:
+    case dns::Status::Malformed:
+    case dns::Status::Unreachable:
+        lookup.status = TlsaLookup::Status::Unanswered;
+        break;
+    }
+    return lookup;
+}
+
+namespace {
+
+bool is_address(const std::string& text)
+{
+    std::array<unsigned char, 16> binary{};
+    return inet_pton(AF_INET, text.c_str(), binary.data()) == 1 ||
+           inet_pton(AF_INET6, text.c_str(), binary.data()) == 1;
+}
+
+std::string tlsa_name(std::uint16_t port, const std::string& host)
+{
+    return "_" + std::to_string(port) + "._tcp." + host;
+}
+
+// Every endpoint with its TLSA lookup filled in, not yet probed.
+std::vector<EndpointProbe> plan_endpoints(dns::Resolver& resolver,
+                                          const std::vector<HostTarget>& hosts,
+                                          const ProbeSettings& settings, const Deadline& deadline)
+{
+    std::vector<dns::Query> queries;
+    for (const HostTarget& host : hosts) {
+        for (const std::uint16_t port : settings.ports) {
+            if (!is_address(host.host)) {
+                queries.push_back(dns::Query{tlsa_name(port, host.host), dns::Type::TLSA});
+            }
+        }
+    }
+    const std::vector<dns::Response> answers = resolver.resolve(queries, deadline);
+
+    std::vector<EndpointProbe> endpoints;
+    std::size_t answer = 0;
+    for (const HostTarget& host : hosts) {
+        for (const std::uint16_t port : settings.ports) {
+            const TlsaLookup tlsa =
+                is_address(host.host) ? TlsaLookup{} : read_tlsa_response(answers.at(answer++));
+            for (const std::string& address : host.addresses) {
+                endpoints.push_back(
+                    EndpointProbe{host.host, address, port, host.verify_name, tlsa, {}});
+            }
+        }
+    }
+    return endpoints;
+}
+
+ProbeOptions probe_options(const EndpointProbe& endpoint, const ProbeSettings& settings)
+{
+    ProbeOptions options;
+    options.address = endpoint.address;
+    options.port = endpoint.port;
+    options.mode = mode_for_port(endpoint.port);
+    options.helo_name = settings.helo_name;
+    options.tls.ca_file = settings.ca_file;
+    options.tls.ca_path = settings.ca_path;
+    options.tls.want_ocsp = true;
+    if (!is_address(endpoint.host)) {
+        options.tls.sni = endpoint.host;
+    }
+    options.tls.verify_name = endpoint.verify_name;
+    if (endpoint.tlsa.status == TlsaLookup::Status::Secure) {
+        options.tls.tlsa = endpoint.tlsa.records;
+        options.tls.dane_base_domain = endpoint.host;
+    }
+    return options;
+}
+
+} // namespace
+
+std::vector<EndpointProbe> probe_hosts(dns::Resolver& resolver,
+                                       const std::vector<HostTarget>& hosts,
+                                       const ProbeSettings& settings, const Deadline& dns_deadline,
+                                       const Deadline& deadline)
+{
+    std::vector<EndpointProbe> endpoints = plan_endpoints(resolver, hosts, settings, dns_deadline);
+    std::vector<std::thread> threads;
+    threads.reserve(endpoints.size());
+    for (EndpointProbe& endpoint : endpoints) {
+        // probe_smtp never throws, so nothing can escape the thread.
+        threads.emplace_back([&endpoint, &settings, &deadline] {
+            endpoint.probe = probe_smtp(probe_options(endpoint, settings), deadline);
+        });
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+    return endpoints;
 }
 
 } // namespace mailmon

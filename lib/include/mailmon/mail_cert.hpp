@@ -6,6 +6,8 @@
 #pragma once
 
 #include "mailmon/cert.hpp"
+#include "mailmon/deadline.hpp"
+#include "mailmon/dns.hpp"
 #include "mailmon/output.hpp"
 #include "mailmon/range.hpp"
 #include "mailmon/smtp.hpp"
@@ -87,7 +89,44 @@ EndpointVerdict judge_endpoint(const EndpointProbe& probe, const TrustStore& sto
 std::vector<Finding> compare_fleet(const std::vector<EndpointVerdict>& verdicts);
 
 // The plugin report: the first line names the worst problem and the soonest expiry; one long
-// line per endpoint; perfdata cert_days_left_<id> and chain_days_left_<id> per endpoint.
-Report build_report(const std::vector<EndpointVerdict>& verdicts, const CertPolicy& policy);
+// line per endpoint, then the fleet and `discovery` findings (names that could not be
+// resolved); perfdata cert_days_left_<id> and chain_days_left_<id> per endpoint, <id> being the
+// label with '_' for the space.
+Report build_report(const std::vector<EndpointVerdict>& verdicts,
+                    const std::vector<Finding>& discovery, const CertPolicy& policy);
+
+// "25", "25,465,587": distinct ports in the order given. Errors: Usage.
+Result<std::vector<std::uint16_t>> parse_ports(std::string_view text);
+
+// How to start TLS on a port: implicit TLS on 465 (RFC 8314), STARTTLS elsewhere.
+SmtpMode mode_for_port(std::uint16_t port);
+
+// The TLSA answer for _PORT._tcp.HOST as DANE sees it (RFC 7672 §2.2): records count only with
+// the AD flag; SERVFAIL is a failure DANE senders defer on; a silent resolver is ours.
+TlsaLookup read_tlsa_response(const dns::Response& response);
+
+// One host to check: its name (or an IP literal), the name its certificate must carry, and
+// the addresses to probe.
+struct HostTarget {
+    std::string host;
+    std::string verify_name;
+    std::vector<std::string> addresses;
+};
+
+struct ProbeSettings {
+    std::vector<std::uint16_t> ports{25};
+    std::string helo_name;
+    std::string ca_file;
+    std::string ca_path;
+};
+
+// Looks up the TLSA records of every host name x port at once (IP literals are not looked
+// up), then probes every address x port concurrently, one thread each, all bounded by
+// `deadline`. The TLSA records of a secure answer go to the TLS layer for DANE; OCSP stapling
+// is requested. Returns one EndpointProbe per address x port, hosts in order.
+std::vector<EndpointProbe> probe_hosts(dns::Resolver& resolver,
+                                       const std::vector<HostTarget>& hosts,
+                                       const ProbeSettings& settings, const Deadline& dns_deadline,
+                                       const Deadline& deadline);
 
 } // namespace mailmon
