@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
+# shellcheck shell=bash
 # Small helpers for integration tests written in bash: run a command under a timeout, capture
 # what it did, assert on it with a diff on failure, and exit non-zero when anything failed.
 # Source it, call `sandbox_env`, then `run`/`assert_*` for each case, and `finish` at the end.
@@ -34,6 +35,7 @@ run()
     fi
     # timeout(1) runs programs only, so a function runs in a child bash that inherits it.
     if declare -F "$1" >/dev/null; then
+        # shellcheck disable=SC2163 # exports the function named by $1, as intended
         export -f "$1"
         set -- bash -c '"$@"' run "$@"
     fi
@@ -122,8 +124,53 @@ assert_faster_than()
     fi
 }
 
+# Fault peers that no real server plays, as small Perl programs (perl-base is Essential in
+# Debian): start_tarpit accepts TCP and never speaks (the sandbox reserves 127.25.0.66:25),
+# start_silent_udp binds a UDP port and never answers (127.53.0.4:53 for silent.bl.test).
+# Both return once the port is bound; finish (or the exit of the script) stops them.
+start_tarpit()
+{
+    # shellcheck disable=SC2016 # Perl code: perl expands it
+    start_peer "$1" "$2" tcp 'my $s = IO::Socket::IP->new(LocalHost => $ARGV[0],
+        LocalPort => $ARGV[1], Listen => 64, ReuseAddr => 1) or die "cannot listen: $@\n";
+        my @held; while (my $c = $s->accept) { push @held, $c }'
+}
+
+start_silent_udp()
+{
+    # shellcheck disable=SC2016 # Perl code: perl expands it
+    start_peer "$1" "$2" udp 'my $s = IO::Socket::IP->new(LocalHost => $ARGV[0],
+        LocalPort => $ARGV[1], Proto => "udp") or die "cannot bind: $@\n"; sleep'
+}
+
+peer_pids=()
+
+start_peer()
+{
+    local address=$1 port=$2 protocol=$3 program=$4 waited
+    perl -MIO::Socket::IP -e "$program" "$address" "$port" </dev/null >/dev/null 2>&1 &
+    peer_pids+=($!)
+    trap stop_peers EXIT
+    for waited in $(seq 50); do
+        [[ -n $(ss -Hln --"$protocol" "src [$address]:$port") ]] && return 0
+        sleep 0.1
+    done
+    echo "FAIL: cannot start a $protocol peer on [$address]:$port after ${waited}00 ms"
+    exit 1
+}
+
+stop_peers()
+{
+    local pid
+    for pid in "${peer_pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    peer_pids=()
+}
+
 finish()
 {
+    stop_peers
     echo "passed: $passed, failed: $failed"
     ((failed == 0))
 }

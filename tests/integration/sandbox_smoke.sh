@@ -3,6 +3,7 @@
 # Proves the sandbox serves what the plugin tests rely on: resolution through the validating
 # resolver, DNSSEC secure and bogus answers, SMTP greetings on every port, and a DNSBL listing.
 set -uo pipefail
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 sandbox_env
 
@@ -68,5 +69,16 @@ assert_first_line 127.0.0.2
 check "DNSBL: 127.0.0.1 not listed on zone01"
 run dig +time=2 +tries=1 "@$MAILMON_DNS" 1.0.0.127.zone01.bl.test A
 assert_stdout_contains "status: NXDOMAIN"
+
+check "tarpit on $MAILMON_TARPIT:25 accepts and never speaks"
+start_tarpit "$MAILMON_TARPIT" 25
+run -t 2 banner "$MAILMON_TARPIT" 25
+assert_rc 124
+assert_faster_than 5000
+
+check "silent DNS server on $MAILMON_DNS_SILENT never answers"
+start_silent_udp "$MAILMON_DNS_SILENT" 53
+run dig +time=1 +tries=1 "@$MAILMON_DNS_SILENT" 2.0.0.127.silent.bl.test A
+assert_rc 9
 
 finish

@@ -232,7 +232,7 @@ start_servers()
     nsd -c "$run/dns/nsd.conf" </dev/null >>"$run/log/nsd.log" 2>&1 \
         || die "cannot start NSD; read $run/log/nsd.log"
     # shellcheck disable=SC2046 # one argument per zone definition
-    rbldnsd -u rbldns -b "$rbl_server/53" -w "$run/rbl" -p "$run/pid/rbldnsd.pid" -q \
+    rbldnsd -u rbldns -b "$rbl_server/53" -w "$run/rbl" -p "$run/pid/rbldnsd.pid" \
         $(rbl_zones) </dev/null >>"$run/log/rbldnsd.log" 2>&1 \
         || die "cannot start rbldnsd; read $run/log/rbldnsd.log"
     unbound -c "$run/dns/unbound.conf" </dev/null >>"$run/log/unbound.log" 2>&1 \
@@ -270,6 +270,7 @@ smtp_banner()
             -connect "[$address]:$port" 2>/dev/null | head -n 1
         return 0
     fi
+    # shellcheck disable=SC2016 # $0 and $1 are expanded by the child shell
     timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1" && read -r line <&3 && echo "$line" &&
         printf "QUIT\r\n" >&3' "$address" "$port" 2>/dev/null || true
 }
@@ -357,9 +358,9 @@ cmd_start()
 # Sends TERM to a process and waits for it to end (KILL after 5 s).
 stop_pid()
 {
-    local pid=$1 tries
+    local pid=$1
     kill -TERM "$pid" 2>/dev/null || return 0
-    for tries in $(seq 50); do
+    for _ in $(seq 50); do
         alive "$pid" || return 0
         sleep 0.1
     done
