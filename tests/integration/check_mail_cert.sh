@@ -164,19 +164,12 @@ assert_rc 3
 assert_first_line "MAIL_CERT UNKNOWN - 'nullmx.mailmon.test' has a null MX (RFC 7505): no mail servers to check"
 
 check "a server that never speaks is CRITICAL before -t"
-if [[ -x ${MAILMON_SILENT_PEER:-} ]]; then
-    "$MAILMON_SILENT_PEER" tcp "$MAILMON_TARPIT" 25 >/dev/null &
-    tarpit_pid=$!
-    sleep 0.3
-    run "$plugin" -H "$MAILMON_TARPIT" -t 3
-    kill "$tarpit_pid" 2>/dev/null
-    wait "$tarpit_pid" 2>/dev/null
-    assert_rc 2
-    assert_first_line_re "MAIL_CERT CRITICAL - 127\.25\.0\.66:25: cannot .*timed out"
-    assert_faster_than 3500
-else
-    echo "skip: $case_name: MAILMON_SILENT_PEER is not set"
-fi
+start_tarpit "$MAILMON_TARPIT" 25
+run "$plugin" -H "$MAILMON_TARPIT" -t 3
+stop_peers
+assert_rc 2
+assert_first_line_re "MAIL_CERT CRITICAL - 127\.25\.0\.66:25: cannot .*timed out"
+assert_faster_than 3500
 
 check "a refused connection is CRITICAL"
 run "$plugin" -H 127.25.0.99

@@ -448,3 +448,33 @@ TEST_CASE("mx: a probe result becomes up, refusing, down or STARTTLS failed")
         Phase::StartTls, mailmon::make_error(mailmon::ErrorKind::Protocol, "STARTTLS not offered")};
     CHECK(mailmon::address_result("192.0.2.1", no_tls).outcome == ProbeOutcome::TlsFailed);
 }
+
+TEST_CASE("mx: forward-confirmed reverse DNS from the PTR and forward responses")
+{
+    using mailmon::dns::Status;
+    auto named = [](std::vector<std::string> names) {
+        auto ptr = response(Status::Ok);
+        ptr.texts = std::move(names);
+        return ptr;
+    };
+    struct Row {
+        mailmon::dns::Response ptr;
+        std::vector<mailmon::dns::Response> forward;
+        PtrOutcome outcome;
+    };
+    const Row table[] = {
+        {named({"mx.example.org"}), {response(Status::Ok, {"192.0.2.1"})}, PtrOutcome::Confirmed},
+        {named({"a.example.org", "b.example.org"}),
+         {response(Status::Ok, {"192.0.2.9"}), response(Status::Ok, {"192.0.2.1"})},
+         PtrOutcome::Confirmed},
+        {named({"other.example.net"}), {response(Status::Ok, {"192.0.2.9"})}, PtrOutcome::Mismatch},
+        {named({"gone.example.net"}), {response(Status::NxDomain)}, PtrOutcome::Mismatch},
+        {named({"slow.example.net"}), {response(Status::Timeout)}, PtrOutcome::Unresolved},
+        {response(Status::NxDomain), {}, PtrOutcome::Missing},
+        {response(Status::NoData), {}, PtrOutcome::Missing},
+        {response(Status::ServFail), {}, PtrOutcome::Unresolved},
+    };
+    for (const auto& row : table) {
+        CHECK(mailmon::confirm_ptr("192.0.2.1", row.ptr, row.forward) == row.outcome);
+    }
+}

@@ -174,6 +174,12 @@ MxSurvey read_mx_answer(const std::string& domain, const dns::Response& mx,
 MxSurvey discover_mx(dns::Resolver& resolver, const std::string& domain, Families families,
                      const Deadline& deadline);
 
+// Forward-confirmed reverse DNS of one address: Confirmed when one of the forward responses
+// (A or AAAA of the PTR names) holds the address; Missing without PTR; Unresolved when a lookup
+// failed softly and nothing confirmed; Mismatch otherwise.
+PtrOutcome confirm_ptr(const std::string& address, const dns::Response& ptr,
+                       const std::vector<dns::Response>& forward);
+
 // --check-ptr: forward-confirmed reverse DNS of every address of every target, the PTR
 // lookups of all addresses at once, then the forward lookups of all PTR names at once.
 void check_ptrs(dns::Resolver& resolver, std::vector<MxTarget>& targets, const Deadline& deadline);
