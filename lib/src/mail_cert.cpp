@@ -417,6 +417,8 @@ EndpointVerdict judge_endpoint(const EndpointProbe& probe, const TrustStore& sto
 
 std::vector<Finding> compare_fleet(const std::vector<EndpointVerdict>& verdicts)
 {
+    // LIMIT: endpoints are grouped by host name across ports — a host that serves another
+    // certificate on 465/587 than on 25 on purpose shows as a WARNING.
     // host -> fingerprint -> endpoints serving it
     std::map<std::string, std::map<std::string, std::vector<const EndpointVerdict*>>> hosts;
     for (const EndpointVerdict& verdict : verdicts) {
@@ -550,6 +552,9 @@ std::string tlsa_name(std::uint16_t port, const std::string& host)
 }
 
 // Every endpoint with its TLSA lookup filled in, not yet probed.
+// LIMIT: the TLSA base domain is the host name as given, without the CNAME expansion of RFC
+// 7672 §2.2.2 and without checking that its address records are secure — an aliased MX host is
+// judged on the TLSA records at its alias name.
 std::vector<EndpointProbe> plan_endpoints(dns::Resolver& resolver,
                                           const std::vector<HostTarget>& hosts,
                                           const ProbeSettings& settings, const Deadline& deadline)
