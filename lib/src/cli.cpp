@@ -19,9 +19,14 @@ Result<State> parse_state(std::string_view text)
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     const std::pair<const char*, State> names[] = {
-        {"ok", State::Ok},         {"0", State::Ok},       {"warning", State::Warning},
-        {"1", State::Warning},     {"critical", State::Critical}, {"2", State::Critical},
-        {"unknown", State::Unknown}, {"3", State::Unknown},
+        {"ok", State::Ok},
+        {"0", State::Ok},
+        {"warning", State::Warning},
+        {"1", State::Warning},
+        {"critical", State::Critical},
+        {"2", State::Critical},
+        {"unknown", State::Unknown},
+        {"3", State::Unknown},
     };
     for (const auto& [name, state] : names) {
         if (lower == name) {
@@ -35,8 +40,8 @@ Result<State> parse_state(std::string_view text)
 Result<double> parse_seconds(std::string_view text)
 {
     double seconds = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds,
-                                           std::chars_format::fixed);
+    const auto [end, ec] =
+        std::from_chars(text.data(), text.data() + text.size(), seconds, std::chars_format::fixed);
     if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
         return make_error(ErrorKind::Usage, "'" + std::string(text) + "' is not a number");
     }
@@ -54,8 +59,8 @@ std::string wrap(std::string_view text, std::size_t indent)
     std::size_t start = 0;
     while (start < text.size()) {
         const auto space = text.find(' ', start);
-        const auto word = text.substr(start, space == std::string_view::npos ? std::string_view::npos
-                                                                             : space - start);
+        const auto word = text.substr(
+            start, space == std::string_view::npos ? std::string_view::npos : space - start);
         if (line.size() > indent && line.size() + 1 + word.size() > help_width) {
             out += line + '\n';
             line.assign(indent, ' ');
@@ -70,7 +75,8 @@ std::string wrap(std::string_view text, std::size_t indent)
 std::string describe(const po::option_description& option)
 {
     const std::string long_name = "--" + option.long_name();
-    const std::string shown = option.canonical_display_name(po::command_line_style::allow_dash_for_short);
+    const std::string shown =
+        option.canonical_display_name(po::command_line_style::allow_dash_for_short);
     std::string line = " ";
     if (shown != long_name) {
         line += shown + ", ";
@@ -105,37 +111,35 @@ Result<TimeoutSetting> parse_timeout(std::string_view text)
     return setting;
 }
 
-Cli::Cli(PluginInfo info)
-    : info_(std::move(info))
+Cli::Cli(PluginInfo info) : info_(std::move(info))
 {
-    common_.add_options()
-        ("help,h", "Print this help and exit.")
-        ("version,V", "Print the version and exit.")
-        ("verbose,v", po::bool_switch(),
-         "Diagnostics on stderr; repeat for more (-vv adds the protocol transcript, -vvv "
-         "library internals). Without it stderr stays empty.")
-        ("timeout,t", po::value<std::string>()->value_name("SECONDS[:STATE]"),
-         "Stop and report after SECONDS (default 10). The state on expiry is UNKNOWN unless "
-         "STATE says otherwise; a target that does not answer in time is CRITICAL earlier.")
-        ("use-ipv4,4", po::bool_switch(), "Use IPv4 addresses only.")
-        ("use-ipv6,6", po::bool_switch(), "Use IPv6 addresses only.")
-        ("dns-server", po::value<std::vector<std::string>>()->value_name("HOST[:PORT]"),
-         "Ask this resolver instead of the system's (repeatable).")
-        ("ca-file", po::value<std::string>()->value_name("FILE"),
-         "Trust the CA certificates in this PEM file instead of the system store.")
-        ("ca-path", po::value<std::string>()->value_name("DIR"),
-         "Trust the CA certificates in this hashed directory instead of the system store.")
-        ("output", po::value<std::string>()->value_name("FORMAT"),
-         "nagios (default) or json: one JSON object with state, summary, long output and "
-         "metrics, for Zabbix and scripts.");
+    common_.add_options()("help,h", "Print this help and exit.")("version,V",
+                                                                 "Print the version and exit.")(
+        "verbose,v", po::bool_switch(),
+        "Diagnostics on stderr; repeat for more (-vv adds the protocol transcript, -vvv "
+        "library internals). Without it stderr stays empty.")(
+        "timeout,t", po::value<std::string>()->value_name("SECONDS[:STATE]"),
+        "Stop and report after SECONDS (default 10). The state on expiry is UNKNOWN unless "
+        "STATE says otherwise; a target that does not answer in time is CRITICAL earlier.")(
+        "use-ipv4,4", po::bool_switch(),
+        "Use IPv4 addresses only.")("use-ipv6,6", po::bool_switch(), "Use IPv6 addresses only.")(
+        "dns-server", po::value<std::vector<std::string>>()->value_name("HOST[:PORT]"),
+        "Ask this resolver instead of the system's (repeatable).")(
+        "ca-file", po::value<std::string>()->value_name("FILE"),
+        "Trust the CA certificates in this PEM file instead of the system store.")(
+        "ca-path", po::value<std::string>()->value_name("DIR"),
+        "Trust the CA certificates in this hashed directory instead of the system store.")(
+        "output", po::value<std::string>()->value_name("FORMAT"),
+        "nagios (default) or json: one JSON object with state, summary, long output and "
+        "metrics, for Zabbix and scripts.");
 }
 
 std::variant<CommonOptions, CliExit> Cli::parse(int argc, const char* const argv[])
 {
     po::options_description all;
     all.add(own_).add(common_);
-    const int style = po::command_line_style::default_style &
-                      ~po::command_line_style::allow_guessing;
+    const int style =
+        po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
     try {
         auto parsed = po::command_line_parser(argc, argv).options(all).style(style).run();
         const auto stray = po::collect_unrecognized(parsed.options, po::include_positional);
@@ -211,8 +215,8 @@ std::string Cli::version() const
 
 std::string Cli::help() const
 {
-    std::string text = version() + "\n" + wrap(info_.purpose, 0) + "\nUsage:\n " +
-                       info_.program + " " + info_.usage + "\n";
+    std::string text = version() + "\n" + wrap(info_.purpose, 0) + "\nUsage:\n " + info_.program +
+                       " " + info_.usage + "\n";
     const std::pair<const char*, const po::options_description*> groups[] = {
         {"Plugin options", &own_}, {"Common options", &common_}};
     for (const auto& [caption, group] : groups) {

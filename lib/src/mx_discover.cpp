@@ -40,7 +40,7 @@ std::string first_detail(const std::vector<dns::Response>& responses, DnsStatus 
 {
     for (const auto& response : responses) {
         if (response.status == status) {
-            return sanitize(response.detail.empty() ? dns::to_string(status) : response.detail);
+            return sanitize(response.detail);
         }
     }
     return "";
@@ -114,6 +114,8 @@ DomainOutcome implicit_mx_outcome(const std::vector<dns::Response>& addresses)
     return DomainOutcome::NoMailHost;
 }
 
+// LIMIT: when one family's lookup fails (SERVFAIL, timeout) and the other returns addresses,
+// the failure is not reported — the MX is judged on the addresses found.
 void apply_address_responses(MxTarget& target, const std::vector<dns::Response>& responses)
 {
     std::set<std::string> seen;

@@ -55,10 +55,10 @@ std::string sanitize(std::string_view remote, std::size_t max_chars)
             i += length == 0 ? 1 : length;
         } else {
             const bool whitespace = byte == '\t' || byte == '\r' || byte == '\n';
-            clean += byte == '|'                     ? '/'
-                     : whitespace                    ? ' '
+            clean += byte == '|'                   ? '/'
+                     : whitespace                  ? ' '
                      : byte < 0x20 || byte == 0x7F ? '?'
-                                                     : static_cast<char>(byte);
+                                                   : static_cast<char>(byte);
             ++i;
         }
         ++chars;
@@ -131,7 +131,8 @@ std::string json_range_or_null(const std::optional<Range>& range)
 std::string metric_json(const Metric& metric, const std::string& value)
 {
     return "{\"label\":" + json_string(metric.label) + ",\"value\":" + value +
-           ",\"unit\":" + json_string(unit_suffix(metric.unit)) + ",\"warning\":" + json_range_or_null(metric.warning) +
+           ",\"unit\":" + json_string(unit_suffix(metric.unit)) +
+           ",\"warning\":" + json_range_or_null(metric.warning) +
            ",\"critical\":" + json_range_or_null(metric.critical) +
            ",\"min\":" + json_number_or_null(metric.min) +
            ",\"max\":" + json_number_or_null(metric.max) + "}";

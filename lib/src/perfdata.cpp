@@ -57,12 +57,10 @@ std::string format_label(std::string_view label)
     bool needs_quotes = label.empty();
     for (const char c : label) {
         const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' ||
-                           c == '/';
+                           (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' || c == '/';
         needs_quotes = needs_quotes || !plain;
-        clean += (c == '=' || c == '\'' || c == '|' || static_cast<unsigned char>(c) < 0x20)
-                     ? '_'
-                     : c;
+        clean +=
+            (c == '=' || c == '\'' || c == '|' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
     }
     return needs_quotes ? "'" + clean + "'" : clean;
 }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "mailmon/range.hpp"
 
+#include "mailmon/perfdata.hpp"
+
 #include <charconv>
 #include <cmath>
-
-#include "mailmon/perfdata.hpp"
 
 namespace mailmon {
 
@@ -39,8 +39,8 @@ Result<double> parse_number(std::string_view text)
         return make_error(ErrorKind::Usage, "'" + std::string(text) + "' is not a number");
     }
     if (i != text.size()) {
-        return make_error(ErrorKind::Usage, "unexpected text '" + std::string(text.substr(i)) +
-                                                "' after the number");
+        return make_error(ErrorKind::Usage,
+                          "unexpected text '" + std::string(text.substr(i)) + "' after the number");
     }
     double value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -52,8 +52,7 @@ Result<double> parse_number(std::string_view text)
 
 } // namespace
 
-Range::Range(std::optional<double> start, std::optional<double> end, bool inside,
-             std::string text)
+Range::Range(std::optional<double> start, std::optional<double> end, bool inside, std::string text)
     : start_(start), end_(end), inside_(inside), text_(std::move(text))
 {
 }

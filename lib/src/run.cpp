@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "mailmon/run.hpp"
 
+#include "mailmon/output.hpp"
+#include "mailmon/perfdata.hpp"
+
 #include <cstdlib>
 #include <exception>
 #include <thread>
-
-#include "mailmon/output.hpp"
-#include "mailmon/perfdata.hpp"
 
 namespace mailmon {
 

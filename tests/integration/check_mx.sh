@@ -117,6 +117,12 @@ run mx -H bogus.test
 expect 2 "MX CRITICAL - bogus.test: MX lookup failed with SERVFAIL: validating senders cannot deliver | mx_count=0;;;0 mx_up=0;;;0;0 dns_time=Xs;;;0
 [OK] DNS bogus.test: DNSSEC status unknown (no answer), lookups Xs"
 
+check "MX target whose address lookup is SERVFAIL"
+run mx -H bogustarget.mailmon.test
+expect 2 "MX CRITICAL - bogustarget.mailmon.test: 0/1 MX up; mx1.bogus.test: address lookup failed (SERVFAIL) | mx_count=1;;;0 mx_up=0;;;0;1 dns_time=Xs;;;0
+[OK] DNS bogustarget.mailmon.test: DNSSEC not validated (no AD), lookups Xs
+[CRITICAL] mx1.bogus.test (pref 10): address lookup failed (SERVFAIL)"
+
 check "a resolver that never answers is UNKNOWN before -t"
 start_silent_udp "$MAILMON_DNS_SILENT" 53
 run "$plugin" --dns-server "$MAILMON_DNS_SILENT" -H good.mailmon.test -t 4
@@ -172,6 +178,20 @@ assert_rc 1
 assert_first_line_re 'MX WARNING - dup\.mailmon\.test: 2/2 MX up; mx1\.mailmon\.test is listed twice \| .*'
 assert_stdout_contains "[WARNING] mx1.mailmon.test (pref 20): accepts, 2/2 addresses up, duplicate MX record"
 
+check "two MX names on one address"
+run mx -H dupaddr.mailmon.test
+assert_rc 0
+assert_stdout_contains "[OK] mx1b.mailmon.test (pref 20): accepts, 1/1 addresses up, shares 127.25.0.1 with mx1.mailmon.test"
+
+check "-vv adds the MX records and banners on stderr"
+run mx -H good.mailmon.test -vv
+assert_rc 0
+if [[ $RUN_STDERR == *"step=banner address=127.25.0.2 reply='220 mx2.mailmon.test ESMTP"* ]]; then
+    pass "stderr has the banner of mx2"
+else
+    fail "stderr has the banner of mx2" "step=banner address=127.25.0.2 reply='220 ..." "$RUN_STDERR"
+fi
+
 check "forward-confirmed reverse DNS"
 run mx -H good.mailmon.test --check-ptr
 assert_rc 1
@@ -210,6 +230,14 @@ check "a missing domain is a usage error"
 run "$plugin"
 assert_rc 3
 assert_first_line "MX UNKNOWN - missing -H/--hostname DOMAIN"
+
+check "bad option values are usage errors"
+for args in "-H a.test -D b.test" "-H a.test -p 0" "-H a.test --min-mx -1" "-H a.test -w 1x"; do
+    # shellcheck disable=SC2086 # one word per option
+    run "$plugin" $args
+    assert_rc 3
+    assert_first_line_re 'MX UNKNOWN - (give the domain once|invalid).*'
+done
 
 check "-v writes the steps to stderr"
 run mx -H good.mailmon.test -v

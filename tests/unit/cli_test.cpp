@@ -38,9 +38,9 @@ std::string first_line(const std::string& text)
 TEST_CASE("cli: common options are parsed, -v counted")
 {
     auto cli = make_cli();
-    const auto outcome = parse(cli, {"-H", "mx.example.org", "-vvv", "-t", "5:critical", "-4",
-                                     "--dns-server", "127.0.0.1", "--dns-server", "::1",
-                                     "--output", "json"});
+    const auto outcome =
+        parse(cli, {"-H", "mx.example.org", "-vvv", "-t", "5:critical", "-4", "--dns-server",
+                    "127.0.0.1", "--dns-server", "::1", "--output", "json"});
     REQUIRE(std::holds_alternative<CommonOptions>(outcome));
     const auto& common = std::get<CommonOptions>(outcome);
     CHECK(common.verbosity == 3);
@@ -74,10 +74,12 @@ TEST_CASE("cli: a bad option or value is one UNKNOWN line, a usage hint and exit
     const std::vector<BadArgs> cases{
         {{"--bogus"}, "DEMO UNKNOWN - unrecognised option '--bogus'"},
         {{"-t", "abc"}, "DEMO UNKNOWN - invalid -t/--timeout 'abc': 'abc' is not a number"},
-        {{"-t", "0"}, "DEMO UNKNOWN - invalid -t/--timeout '0': seconds must be above 0 and at "
-                      "most 3600"},
-        {{"-t", "5:maybe"}, "DEMO UNKNOWN - invalid -t/--timeout '5:maybe': 'maybe' is not a "
-                            "state (ok, warning, critical, unknown)"},
+        {{"-t", "0"},
+         "DEMO UNKNOWN - invalid -t/--timeout '0': seconds must be above 0 and at "
+         "most 3600"},
+        {{"-t", "5:maybe"},
+         "DEMO UNKNOWN - invalid -t/--timeout '5:maybe': 'maybe' is not a "
+         "state (ok, warning, critical, unknown)"},
         {{"-4", "-6"}, "DEMO UNKNOWN - -4 and -6 exclude each other"},
         {{"--output", "xml"}, "DEMO UNKNOWN - invalid --output 'xml': use nagios or json"},
         {{"-H"}, "DEMO UNKNOWN - the required argument for option '--hostname' is missing"},

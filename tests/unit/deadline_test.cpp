@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "mailmon/deadline.hpp"
+#include "mailmon/run.hpp"
 
 #include <doctest/doctest.h>
 #include <thread>
@@ -29,4 +30,16 @@ TEST_CASE("deadline: capped takes the sooner of the two")
     const Deadline overall(10s);
     CHECK(overall.capped(100ms).remaining() <= 100ms);
     CHECK(overall.capped(1h).at() == overall.at());
+}
+
+TEST_CASE("deadline: targets get the overall budget less a tenth, at most 500 ms")
+{
+    const Deadline overall(10s);
+    mailmon::TimeoutSetting ten_seconds;
+    ten_seconds.budget = 10s;
+    CHECK(overall.at() - mailmon::target_deadline(ten_seconds, overall).at() == 500ms);
+
+    mailmon::TimeoutSetting two_seconds;
+    two_seconds.budget = 2s;
+    CHECK(overall.at() - mailmon::target_deadline(two_seconds, overall).at() == 200ms);
 }

@@ -49,15 +49,15 @@ TEST_CASE("perfdata: labels are quoted only when needed, forbidden characters re
 
 TEST_CASE("perfdata: items carry unit, thresholds and bounds, trailing fields dropped")
 {
-    CHECK(format_metric(Metric{"time", 0.012, Uom::Seconds, {}, {}, 0.0, {}}) ==
-          "time=0.012s;;;0");
+    CHECK(format_metric(Metric{"time", 0.012, Uom::Seconds, {}, {}, 0.0, {}}) == "time=0.012s;;;0");
     CHECK(format_metric(Metric{"mx_count", 3, Uom::None, {}, {}, {}, {}}) == "mx_count=3");
     CHECK(format_metric(Metric{"days", 42, Uom::None, Range::below(21), Range::below(7), {}, {}}) ==
           "days=42;21:;7:");
-    CHECK(format_metric(Metric{"listed", 1, Uom::None, *Range::parse("0"), *Range::parse("1"),
-                               0.0, 50.0}) == "listed=1;0;1;0;50");
+    CHECK(format_metric(Metric{"listed", 1, Uom::None, *Range::parse("0"), *Range::parse("1"), 0.0,
+                               50.0}) == "listed=1;0;1;0;50");
     CHECK(format_metric(Metric{"pct", 50, Uom::Percent, {}, {}, {}, 100.0}) == "pct=50%;;;;100");
-    CHECK_FALSE(format_metric(Metric{"bad", std::numeric_limits<double>::quiet_NaN(), Uom::None,
-                                     {}, {}, {}, {}})
-                    .has_value());
+    CHECK_FALSE(
+        format_metric(
+            Metric{"bad", std::numeric_limits<double>::quiet_NaN(), Uom::None, {}, {}, {}, {}})
+            .has_value());
 }

@@ -21,16 +21,16 @@ struct RangeCase {
 TEST_CASE("range: every form alerts exactly where the guideline says")
 {
     const std::vector<RangeCase> cases{
-        {"10", -0.1, true},      {"10", 0, false},         {"10", 10, false},
-        {"10", 10.01, true},     {"10:", 9.99, true},      {"10:", 10, false},
-        {"10:", 1e9, false},     {"~:10", -1e9, false},    {"~:10", 10, false},
-        {"~:10", 10.5, true},    {"10:20", 9, true},       {"10:20", 10, false},
-        {"10:20", 20, false},    {"10:20", 21, true},      {"@10:20", 9, false},
-        {"@10:20", 10, true},    {"@10:20", 20, true},     {"@10:20", 21, false},
-        {"-5:-1", -3, false},    {"-5:-1", 0, true},       {"~:-2.5", -2.6, false},
-        {"~:-2.5", -2.4, true},  {"0.5:1.5", 0.4, true},   {"0.5:1.5", 1.5, false},
-        {"@1:", 0, false},       {"@1:", 1, true},         {"~:", -1e12, false},
-        {".5", 0.6, true},       {"5.", 5, false},         {"@0", 0, true},
+        {"10", -0.1, true},     {"10", 0, false},       {"10", 10, false},
+        {"10", 10.01, true},    {"10:", 9.99, true},    {"10:", 10, false},
+        {"10:", 1e9, false},    {"~:10", -1e9, false},  {"~:10", 10, false},
+        {"~:10", 10.5, true},   {"10:20", 9, true},     {"10:20", 10, false},
+        {"10:20", 20, false},   {"10:20", 21, true},    {"@10:20", 9, false},
+        {"@10:20", 10, true},   {"@10:20", 20, true},   {"@10:20", 21, false},
+        {"-5:-1", -3, false},   {"-5:-1", 0, true},     {"~:-2.5", -2.6, false},
+        {"~:-2.5", -2.4, true}, {"0.5:1.5", 0.4, true}, {"0.5:1.5", 1.5, false},
+        {"@1:", 0, false},      {"@1:", 1, true},       {"~:", -1e12, false},
+        {".5", 0.6, true},      {"5.", 5, false},       {"@0", 0, true},
     };
     for (const auto& c : cases) {
         const std::string text = c.text;

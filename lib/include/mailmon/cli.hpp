@@ -19,10 +19,10 @@ namespace mailmon {
 
 struct PluginInfo {
     std::string program; // "check_mx"
-    std::string name;    // status-line name, "MX"
+    std::string name; // status-line name, "MX"
     std::string purpose; // a paragraph for --help
-    std::string usage;   // arguments after the program name, "-H DOMAIN [-p PORT] ..."
-    std::string notes;   // text after the option list: states, examples, limits
+    std::string usage; // arguments after the program name, "-H DOMAIN [-p PORT] ..."
+    std::string notes; // text after the option list: states, examples, limits
 };
 
 struct TimeoutSetting {

@@ -52,6 +52,7 @@ struct AddressResult {
     std::optional<double> connect_seconds;
     std::optional<double> banner_seconds; // connect to banner
     std::optional<double> total_seconds;
+    std::string banner; // the banner reply, sanitised, for -vv
     PtrOutcome ptr = PtrOutcome::NotChecked;
     std::string ptr_names; // the PTR names seen, comma separated, sanitised
 };
@@ -107,7 +108,6 @@ struct MxPolicy {
     bool expect_critical = false; // a different MX set is CRITICAL instead of WARNING
     bool require_dnssec = false; // an MX answer without AD is WARNING
     Thresholds banner; // on the slowest banner time, seconds
-    bool starttls = false; // affects the wording only; outcomes carry the result
 };
 
 // The MX records turned into probe targets: sorted by preference then name, names lowercased

@@ -3,8 +3,8 @@
 // evaluated many times; and the warning/critical pair built on them.
 #pragma once
 
-#include "mailmon/state.hpp"
 #include "mailmon/result.hpp"
+#include "mailmon/state.hpp"
 
 #include <optional>
 #include <string>
@@ -39,8 +39,8 @@ private:
     Range(std::optional<double> start, std::optional<double> end, bool inside, std::string text);
 
     std::optional<double> start_; // nullopt: minus infinity
-    std::optional<double> end_;   // nullopt: plus infinity
-    bool inside_ = false;         // "@": alert inside the interval instead of outside
+    std::optional<double> end_; // nullopt: plus infinity
+    bool inside_ = false; // "@": alert inside the interval instead of outside
     std::string text_;
 };
 

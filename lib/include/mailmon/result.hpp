@@ -12,16 +12,16 @@ namespace mailmon {
 // What went wrong, as a class the plugin maps to a state. The split between ResolveSoft and
 // ResolveHard follows RFC 2308: SERVFAIL and timeouts may heal, NXDOMAIN and NODATA are answers.
 enum class ErrorKind {
-    Usage,       // bad command-line option or value
-    Config,      // unusable configuration file or combination of options
-    Timeout,     // a deadline ran out; the message names the step
+    Usage, // bad command-line option or value
+    Config, // unusable configuration file or combination of options
+    Timeout, // a deadline ran out; the message names the step
     ResolveSoft, // SERVFAIL, REFUSED, resolver timeout
     ResolveHard, // NXDOMAIN, NODATA
-    Connect,     // refused, unreachable, reset
-    Protocol,    // the peer spoke, but not the protocol we expected
-    Tls,         // handshake or TLS record failure
+    Connect, // refused, unreachable, reset
+    Protocol, // the peer spoke, but not the protocol we expected
+    Tls, // handshake or TLS record failure
     Certificate, // certificate verification failed
-    Internal,    // a local failure or broken invariant: never the target's fault
+    Internal, // a local failure or broken invariant: never the target's fault
 };
 
 // The kind as a short lowercase word, for diagnostics and JSON ("resolve-soft").
