@@ -69,6 +69,10 @@ struct ProbeOptions {
     SmtpMode mode = SmtpMode::StartTls;
     std::string helo_name; // our name in EHLO/HELO
     TlsOptions tls;
+    // A context shared by many probes, made by TlsContext::create from options with the same
+    // trust store (and DANE enabled when tls.tlsa holds usable records); null: the probe
+    // makes its own. The caller keeps it alive until the probe returns.
+    const TlsContext* context = nullptr;
     // false: QUIT is sent and the connection closed without waiting for the 221, which saves
     // a round trip for a check that learns nothing from that reply.
     bool await_quit_reply = true;
