@@ -185,9 +185,6 @@ void fill_probe_template(const Values& values, const mailmon::CommonOptions& com
     probe.tls.verify_name = probe.tls.sni.empty() ? options.host : probe.tls.sni;
     probe.tls.ca_file = common.ca_file;
     probe.tls.ca_path = common.ca_path;
-    if (common.ca_file.empty() && common.ca_path.empty()) {
-        probe.tls.ca_path = mailmon::system_ca_dir();
-    }
     // Lower versions must still connect, so --min-tls can report them as WARNING.
     // LIMIT: OpenSSL 3's default security level refuses TLS 1.0 and 1.1 anyway — a server
     // offering nothing newer fails the handshake (CRITICAL) instead of a --min-tls WARNING.

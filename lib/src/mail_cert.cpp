@@ -223,7 +223,7 @@ std::string tlsa_text(const TlsaRecord& record)
 void Judge::check_dane()
 {
     const TlsSession& session = *probe_.probe.tls;
-    if (probe_.tlsa.status != TlsaLookup::Status::Secure || !session.dane.enabled) {
+    if (probe_.tlsa.state != DaneState::Validated || !session.dane.enabled) {
         check_dane_lookup();
         return;
     }
@@ -246,25 +246,25 @@ void Judge::check_dane()
 void Judge::check_dane_lookup()
 {
     const State missing = policy_.require_dane ? State::Warning : State::Ok;
-    switch (probe_.tlsa.status) {
-    case TlsaLookup::Status::NotLooked:
+    switch (probe_.tlsa.state) {
+    case DaneState::NotLookedUp:
         verdict_.dane = "not looked up (no host name)";
         return;
-    case TlsaLookup::Status::None:
+    case DaneState::Absent:
         verdict_.dane = "no TLSA records";
         break;
-    case TlsaLookup::Status::Insecure:
+    case DaneState::Unsigned:
         verdict_.dane = "TLSA in an unsigned zone, ignored";
         break;
-    case TlsaLookup::Status::Secure:
+    case DaneState::Validated:
         verdict_.dane = "no usable TLSA records (only usages 0/1 or malformed)";
         break;
-    case TlsaLookup::Status::Failed:
+    case DaneState::Failed:
         // RFC 7672 §2.2: DANE senders defer mail when the TLSA lookup fails.
         verdict_.dane = "TLSA lookup failed: " + probe_.tlsa.detail;
         problem(State::Critical, "DANE " + verdict_.dane);
         return;
-    case TlsaLookup::Status::Unanswered:
+    case DaneState::Unanswered:
         verdict_.dane = "TLSA lookup unanswered: " + probe_.tlsa.detail;
         problem(State::Unknown, "DANE " + verdict_.dane);
         return;
@@ -504,39 +504,6 @@ SmtpMode mode_for_port(std::uint16_t port)
     return port == 465 ? SmtpMode::ImplicitTls : SmtpMode::StartTls;
 }
 
-TlsaLookup read_tlsa_response(const dns::Response& response)
-{
-    TlsaLookup lookup;
-    lookup.detail = response.detail.empty() ? dns::to_string(response.status) : response.detail;
-    switch (response.status) {
-    case dns::Status::Ok:
-        lookup.status =
-            response.authenticated ? TlsaLookup::Status::Secure : TlsaLookup::Status::Insecure;
-        for (const dns::Tlsa& record : response.tlsa) {
-            lookup.records.push_back(
-                TlsaRecord{record.usage, record.selector, record.matching_type, record.data});
-        }
-        break;
-    case dns::Status::NoData:
-    case dns::Status::NxDomain:
-        lookup.status = TlsaLookup::Status::None;
-        break;
-    case dns::Status::ServFail:
-        lookup.status = TlsaLookup::Status::Failed;
-        break;
-    case dns::Status::BadName:
-        lookup.status = TlsaLookup::Status::NotLooked;
-        break;
-    case dns::Status::Refused:
-    case dns::Status::Timeout:
-    case dns::Status::Malformed:
-    case dns::Status::Unreachable:
-        lookup.status = TlsaLookup::Status::Unanswered;
-        break;
-    }
-    return lookup;
-}
-
 namespace {
 
 bool is_address(const std::string& text)
@@ -544,11 +511,6 @@ bool is_address(const std::string& text)
     std::array<unsigned char, 16> binary{};
     return inet_pton(AF_INET, text.c_str(), binary.data()) == 1 ||
            inet_pton(AF_INET6, text.c_str(), binary.data()) == 1;
-}
-
-std::string tlsa_name(std::uint16_t port, const std::string& host)
-{
-    return "_" + std::to_string(port) + "._tcp." + host;
 }
 
 // Every endpoint with its TLSA lookup filled in, not yet probed.
@@ -563,7 +525,7 @@ std::vector<EndpointProbe> plan_endpoints(dns::Resolver& resolver,
     for (const HostTarget& host : hosts) {
         for (const std::uint16_t port : settings.ports) {
             if (!is_address(host.host)) {
-                queries.push_back(dns::Query{tlsa_name(port, host.host), dns::Type::TLSA});
+                queries.push_back(dns::Query{tlsa_name(host.host, port), dns::Type::TLSA});
             }
         }
     }
@@ -573,8 +535,8 @@ std::vector<EndpointProbe> plan_endpoints(dns::Resolver& resolver,
     std::size_t answer = 0;
     for (const HostTarget& host : hosts) {
         for (const std::uint16_t port : settings.ports) {
-            const TlsaLookup tlsa =
-                is_address(host.host) ? TlsaLookup{} : read_tlsa_response(answers.at(answer++));
+            const DaneLookup tlsa =
+                is_address(host.host) ? DaneLookup{} : read_tlsa_response(answers.at(answer++));
             for (const std::string& address : host.addresses) {
                 endpoints.push_back(
                     EndpointProbe{host.host, address, port, host.verify_name, tlsa, {}});
@@ -598,7 +560,7 @@ ProbeOptions probe_options(const EndpointProbe& endpoint, const ProbeSettings& s
         options.tls.sni = endpoint.host;
     }
     options.tls.verify_name = endpoint.verify_name;
-    if (endpoint.tlsa.status == TlsaLookup::Status::Secure) {
+    if (endpoint.tlsa.state == DaneState::Validated) {
         options.tls.tlsa = endpoint.tlsa.records;
         options.tls.dane_base_domain = endpoint.host;
     }

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// check_smtp_tls's judgement: port plans, TLSA classification, the verdict of every endpoint,
-// the report and the concurrent probes.
+// check_smtp_tls's judgement: port plans, the host's DNS answers, the verdict of every
+// endpoint, the report and the concurrent probes.
 #include "mailmon/smtp_tls.hpp"
 
 #include "mailmon/net.hpp"
 
 #include <algorithm>
 #include <charconv>
-#include <filesystem>
-#include <openssl/x509.h>
 #include <thread>
 
 namespace mailmon {
@@ -176,65 +174,6 @@ std::optional<double> timing_seconds(const ProbeResult& probe, Timing timing)
         total += timing_of_phase.phase == Phase::Quit ? 0.0 : timing_of_phase.seconds;
     }
     return total;
-}
-
-std::string tlsa_name(std::string_view host, std::uint16_t port)
-{
-    std::string name(host);
-    while (!name.empty() && name.back() == '.') {
-        name.pop_back();
-    }
-    return "_" + std::to_string(port) + "._tcp." + name;
-}
-
-DaneLookup read_tlsa_response(const dns::Response& response)
-{
-    DaneLookup lookup;
-    switch (response.status) {
-    case dns::Status::Ok:
-        lookup.state = response.authenticated ? DaneState::Validated : DaneState::Unsigned;
-        break;
-    case dns::Status::NoData:
-    case dns::Status::NxDomain:
-        // An authenticated denial and an unsigned one mean the same: no DANE here.
-        lookup.state = DaneState::Absent;
-        return lookup;
-    case dns::Status::ServFail:
-    case dns::Status::Refused:
-    case dns::Status::Malformed:
-    case dns::Status::BadName:
-        lookup.state = DaneState::Failed;
-        lookup.detail = sanitize(std::string(dns::to_string(response.status)) +
-                                 (response.detail.empty() ? "" : ": " + response.detail));
-        return lookup;
-    case dns::Status::Timeout:
-    case dns::Status::Unreachable:
-        lookup.state = DaneState::Unanswered;
-        lookup.detail = sanitize(std::string(dns::to_string(response.status)) +
-                                 (response.detail.empty() ? "" : ": " + response.detail));
-        return lookup;
-    }
-    if (lookup.state == DaneState::Validated) {
-        for (const dns::Tlsa& record : response.tlsa) {
-            lookup.records.push_back(
-                TlsaRecord{record.usage, record.selector, record.matching_type, record.data});
-        }
-    }
-    return lookup;
-}
-
-std::string system_ca_dir()
-{
-    namespace fs = std::filesystem;
-    const fs::path directory = X509_get_default_cert_dir();
-    std::error_code error;
-    for (fs::directory_iterator entry(directory, error), end; !error && entry != end;
-         entry.increment(error)) {
-        if (entry->path().extension() == ".0") {
-            return directory.string();
-        }
-    }
-    return {};
 }
 
 namespace {
@@ -449,7 +388,7 @@ void judge_dane_lookup(const Endpoint& endpoint, const SmtpTlsPolicy& policy, Fi
 {
     const DaneLookup& dane = endpoint.dane;
     switch (dane.state) {
-    case DaneState::NotAsked:
+    case DaneState::NotLookedUp:
     case DaneState::Validated:
         return;
     case DaneState::Absent:
@@ -555,7 +494,7 @@ std::string timings_text(const ProbeResult& probe)
 const char* dane_word(DaneState state)
 {
     switch (state) {
-    case DaneState::NotAsked:
+    case DaneState::NotLookedUp:
         return "";
     case DaneState::Absent:
         return ", DANE: no TLSA";
@@ -732,7 +671,10 @@ void probe_endpoints(std::vector<Endpoint>& endpoints, const ProbeOptions& optio
         mine.address = endpoint.address;
         mine.port = endpoint.plan.port;
         mine.mode = endpoint.plan.mode;
-        mine.tls.tlsa = endpoint.dane.records;
+        // Unsigned records are kept for the report only: a DANE sender ignores them.
+        if (endpoint.dane.state == DaneState::Validated) {
+            mine.tls.tlsa = endpoint.dane.records;
+        }
         threads.emplace_back(
             [mine, &deadline, &slot = endpoint.probe] { slot = probe_smtp(mine, deadline); });
     }

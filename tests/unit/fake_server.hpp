@@ -200,4 +200,23 @@ private:
     mailmon::SslPtr ssl_;
 };
 
+// A complete STARTTLS dialogue as an MTA runs it.
+inline void starttls_dialogue(const Identity& identity, int fd)
+{
+    greet(fd, "250-fake.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
+    if (receive_line(fd) != "STARTTLS") {
+        return;
+    }
+    send_text(fd, "220 2.0.0 Ready to start TLS\r\n");
+    TlsServer tls(identity, fd);
+    if (!tls.accept()) {
+        return;
+    }
+    tls.receive_line();
+    tls.send_text("250-fake.test\r\n250 AUTH PLAIN LOGIN\r\n");
+    if (tls.receive_line() == "QUIT") {
+        tls.send_text("221 2.0.0 Bye\r\n");
+    }
+}
+
 } // namespace fake

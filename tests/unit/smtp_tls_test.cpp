@@ -131,40 +131,6 @@ TEST_CASE("smtp_tls: verify policy words")
     CHECK_FALSE(mailmon::parse_verify_policy("Strict").ok());
 }
 
-TEST_CASE("smtp_tls: TLSA owner names and answers")
-{
-    CHECK(mailmon::tlsa_name("mx.example.org.", 25) == "_25._tcp.mx.example.org");
-
-    struct Row {
-        mailmon::dns::Status status;
-        bool authenticated;
-        DaneState expected;
-        std::size_t records;
-    };
-    const Row rows[] = {
-        {mailmon::dns::Status::Ok, true, DaneState::Validated, 1},
-        {mailmon::dns::Status::Ok, false, DaneState::Unsigned, 0},
-        {mailmon::dns::Status::NoData, true, DaneState::Absent, 0},
-        {mailmon::dns::Status::NxDomain, false, DaneState::Absent, 0},
-        {mailmon::dns::Status::ServFail, false, DaneState::Failed, 0},
-        {mailmon::dns::Status::Refused, false, DaneState::Failed, 0},
-        {mailmon::dns::Status::Timeout, false, DaneState::Unanswered, 0},
-        {mailmon::dns::Status::Unreachable, false, DaneState::Unanswered, 0},
-    };
-    for (const Row& row : rows) {
-        CAPTURE(mailmon::dns::to_string(row.status));
-        mailmon::dns::Response response;
-        response.status = row.status;
-        response.authenticated = row.authenticated;
-        if (row.status == mailmon::dns::Status::Ok) {
-            response.tlsa.push_back({3, 1, 1, {0xab, 0xcd}});
-        }
-        const auto lookup = mailmon::read_tlsa_response(response);
-        CHECK(lookup.state == row.expected);
-        CHECK(lookup.records.size() == row.records);
-    }
-}
-
 TEST_CASE("smtp_tls: a host without addresses")
 {
     using mailmon::dns::Status;
@@ -342,6 +308,36 @@ TEST_CASE("smtp_tls: DANE outcomes")
     bogus.dane.state = DaneState::Failed;
     bogus.dane.detail = "servfail";
     CHECK(mailmon::judge_endpoint(bogus, {}).state == State::Critical);
+}
+
+TEST_CASE("smtp_tls: only validated TLSA records reach the handshake")
+{
+    using namespace std::chrono_literals;
+    const fake::Identity identity = fake::make_identity();
+    const mailmon::TlsaRecord matching{3, 1, 1, fake::spki_sha256(identity)};
+    struct Row {
+        DaneState state;
+        bool used;
+    };
+    const Row rows[] = {{DaneState::Validated, true}, {DaneState::Unsigned, false}};
+    for (const Row& row : rows) {
+        CAPTURE(row.used);
+        const fake::Server server([&identity](int fd) { fake::starttls_dialogue(identity, fd); });
+        std::vector<Endpoint> endpoints{{"127.0.0.1",
+                                         PortPlan{server.port(), SmtpMode::StartTls},
+                                         {},
+                                         mailmon::DaneLookup{row.state, {matching}, ""}}};
+        mailmon::ProbeOptions options;
+        options.helo_name = "probe.test";
+        options.tls.verify_name = "mx.test";
+
+        mailmon::probe_endpoints(endpoints, options, mailmon::Deadline(10s));
+
+        const mailmon::ProbeResult& probe = endpoints.front().probe;
+        REQUIRE(probe.tls.has_value());
+        CHECK(probe.tls->dane.enabled == row.used);
+        CHECK(probe.tls->dane.authenticated == row.used);
+    }
 }
 
 TEST_CASE("smtp_tls: time thresholds and perfdata labels")

@@ -19,25 +19,6 @@ using mailmon::Phase;
 
 namespace {
 
-// A complete STARTTLS dialogue as an MTA runs it.
-void starttls_dialogue(const fake::Identity& identity, int fd)
-{
-    fake::greet(fd, "250-fake.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
-    if (fake::receive_line(fd) != "STARTTLS") {
-        return;
-    }
-    fake::send_text(fd, "220 2.0.0 Ready to start TLS\r\n");
-    fake::TlsServer tls(identity, fd);
-    if (!tls.accept()) {
-        return;
-    }
-    tls.receive_line();
-    tls.send_text("250-fake.test\r\n250 AUTH PLAIN LOGIN\r\n");
-    if (tls.receive_line() == "QUIT") {
-        tls.send_text("221 2.0.0 Bye\r\n");
-    }
-}
-
 mailmon::ProbeOptions options_for(const fake::Server& server, mailmon::SmtpMode mode)
 {
     mailmon::ProbeOptions options;
@@ -50,7 +31,7 @@ mailmon::ProbeOptions options_for(const fake::Server& server, mailmon::SmtpMode 
 
 mailmon::ProbeResult probe_starttls(const fake::Identity& identity, const mailmon::TlsOptions& tls)
 {
-    const fake::Server server([&identity](int fd) { starttls_dialogue(identity, fd); });
+    const fake::Server server([&identity](int fd) { fake::starttls_dialogue(identity, fd); });
     mailmon::ProbeOptions options = options_for(server, mailmon::SmtpMode::StartTls);
     options.tls = tls;
     return mailmon::probe_smtp(options, Deadline(10s));
@@ -292,7 +273,7 @@ TEST_CASE("tls: probes run in parallel threads without interfering")
     servers.reserve(count);
     for (int index = 0; index < count; ++index) {
         servers.push_back(std::make_unique<fake::Server>(
-            [&identity](int fd) { starttls_dialogue(identity, fd); }));
+            [&identity](int fd) { fake::starttls_dialogue(identity, fd); }));
     }
     std::vector<mailmon::ProbeResult> results(count);
     std::vector<std::thread> threads;

@@ -71,6 +71,8 @@ std::string format_utc(SystemTime time);
 // otherwise the hashed directory alone is used, which is read lazily, one issuer at a time.
 // Parsing Debian's 140-root bundle costs about 20 ms of CPU per load; the directory holds the
 // same roots (update-ca-certificates writes both). Errors: Config naming what failed.
+// LIMIT: a default directory without hash links and no $SSL_CERT_FILE — the store is empty and
+// no certificate verifies until --ca-file or --ca-path is given.
 Status load_system_trust(x509_store_st* store);
 
 // A set of trusted roots. Read-only after creation, so threads may verify against one store.

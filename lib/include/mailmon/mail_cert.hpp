@@ -6,6 +6,7 @@
 #pragma once
 
 #include "mailmon/cert.hpp"
+#include "mailmon/dane.hpp"
 #include "mailmon/deadline.hpp"
 #include "mailmon/dns.hpp"
 #include "mailmon/output.hpp"
@@ -34,28 +35,13 @@ struct CertPolicy {
     bool require_dane = false;
 };
 
-// What the TLSA lookup at _PORT._tcp.HOST returned (RFC 7672 §2.2).
-struct TlsaLookup {
-    enum class Status {
-        NotLooked, // no host name to look up (an IP literal)
-        None, // NXDOMAIN or NODATA
-        Insecure, // records, but without the AD flag: RFC 7672 says ignore them
-        Secure, // records with the AD flag
-        Failed, // SERVFAIL or another answer that DANE senders treat as a failure
-        Unanswered, // our resolver did not answer: we cannot know
-    };
-    Status status = Status::NotLooked;
-    std::vector<TlsaRecord> records;
-    std::string detail; // why it failed, for the text
-};
-
 // Everything known about one endpoint after probing it.
 struct EndpointProbe {
     std::string host; // the MX or -H name; the address itself for an IP literal
     std::string address;
     std::uint16_t port = 25;
     std::string verify_name; // the name the certificate must carry; empty: not checked
-    TlsaLookup tlsa;
+    DaneLookup tlsa; // NotLookedUp for an IP literal
     ProbeResult probe;
 };
 
@@ -100,10 +86,6 @@ Result<std::vector<std::uint16_t>> parse_ports(std::string_view text);
 
 // How to start TLS on a port: implicit TLS on 465 (RFC 8314), STARTTLS elsewhere.
 SmtpMode mode_for_port(std::uint16_t port);
-
-// The TLSA answer for _PORT._tcp.HOST as DANE sees it (RFC 7672 §2.2): records count only with
-// the AD flag; SERVFAIL is a failure DANE senders defer on; a silent resolver is ours.
-TlsaLookup read_tlsa_response(const dns::Response& response);
 
 // One host to check: its name (or an IP literal), the name its certificate must carry, and
 // the addresses to probe.

@@ -4,6 +4,7 @@
 // every address x port becomes a state, a long-output line and perfdata.
 #pragma once
 
+#include "mailmon/dane.hpp"
 #include "mailmon/dns.hpp"
 #include "mailmon/output.hpp"
 #include "mailmon/range.hpp"
@@ -59,39 +60,10 @@ const char* to_string(Timing timing);
 // courtesy and not counted). nullopt when the phase did not run.
 std::optional<double> timing_seconds(const ProbeResult& probe, Timing timing);
 
-// What the DNS said about the TLSA records of one port (--dane).
-enum class DaneState {
-    NotAsked, // --dane not given
-    Absent, // NXDOMAIN or NODATA: no DANE for this port
-    Unsigned, // records found but not validated (no AD): ignored, RFC 7672 §2.2
-    Validated, // records with AD: OpenSSL checks the peer against them
-    Failed, // SERVFAIL (e.g. DNSSEC bogus): a DANE sender defers mail, RFC 7672 §2.1
-    Unanswered, // our resolver never answered: we cannot tell
-};
-
-struct DaneLookup {
-    DaneState state = DaneState::NotAsked;
-    std::vector<TlsaRecord> records; // Validated only
-    std::string detail; // the resolver's words for Failed and Unanswered, sanitised
-};
-
-// The TLSA owner name of RFC 6698 §3: "_25._tcp.mx.example.org".
-std::string tlsa_name(std::string_view host, std::uint16_t port);
-
-// Classifies one TLSA response (Type::TLSA).
-DaneLookup read_tlsa_response(const dns::Response& response);
-
-// OpenSSL's default hashed certificate directory when it holds hash links, else "". Loading
-// the default bundle file costs about 50 ms of CPU per TLS context; a hashed directory is read
-// lazily, one file per issuer looked up, which keeps a probe within a few milliseconds.
-// LIMIT: a store made only of the bundle file (no hash links) falls back to the default
-// paths — each probe then pays the bundle parse.
-std::string system_ca_dir();
-
 // The addresses of the checked host and the TLSA lookups of its ports.
 struct HostLookup {
     std::vector<std::string> addresses; // A then AAAA, as the resolver gave them
-    std::vector<DaneLookup> dane; // one per port plan, same order
+    std::vector<DaneLookup> dane; // one per port plan, same order; NotLookedUp without --dane
     State failure_state = State::Ok; // not Ok: no address to probe
     std::string failure; // why, sanitised: "mx.example.org: NXDOMAIN"
 };
