@@ -114,7 +114,7 @@ icinga_wait_ready()
         if icinga_api "$dir" GET /v1/status >/dev/null 2>&1; then
             return 0
         fi
-        if ! kill -0 "$(cat "$dir/daemon.pid")" 2>/dev/null; then
+        if ! icinga_running "$(cat "$dir/daemon.pid")"; then
             echo "icinga: daemon in $dir exited:" >&2
             tail -n 20 "$dir/daemon.out" >&2
             return 1
@@ -125,13 +125,28 @@ icinga_wait_ready()
     return 1
 }
 
-# Stops the daemon started by icinga_start (its umbrella process, which ends its children).
+# True while PID exists and is not a zombie waiting for its parent.
+icinga_running()
+{
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
+}
+
+# Stops the daemon started by icinga_start: SIGTERM to its umbrella process, which ends its
+# worker and spawn helper; SIGKILL if it is still there after 10 s.
 icinga_stop()
 {
-    local dir=$1 pid
+    local dir=$1 pid tries
     [[ -s $dir/daemon.pid ]] || return 0
     pid=$(cat "$dir/daemon.pid")
     kill -TERM "$pid" 2>/dev/null || true
+    for ((tries = 0; tries < 100; tries++)); do
+        icinga_running "$pid" || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     rm -f "$dir/daemon.pid"
 }
@@ -148,13 +163,18 @@ icinga_api()
     curl "${args[@]}" "https://127.0.0.1:$port$path"
 }
 
-# icinga_eval DIR EXPRESSION: runs Icinga DSL through the console API, prints the JSON result.
+# icinga_eval DIR EXPRESSION: runs Icinga DSL through the console API, prints the JSON result;
+# a script error is printed to stderr and fails.
 icinga_eval()
 {
-    local dir=$1 script=$2
-    icinga_api "$dir" POST /v1/console/execute-script \
-        "$(jq -cn --arg s "$script" '{session: "mailmon-test", command: $s}')" |
-        jq -c '.results[0] | if .code == 200 then .result else error(.status) end'
+    local dir=$1 script=$2 reply
+    reply=$(icinga_api "$dir" POST /v1/console/execute-script \
+        "$(jq -cn --arg s "$script" '{session: "mailmon-test", command: $s}')")
+    if ! jq -e '.results[0].code == 200' <<<"$reply" >/dev/null 2>&1; then
+        echo "icinga: console script failed: $reply" >&2
+        return 1
+    fi
+    jq -c '.results[0].result' <<<"$reply"
 }
 
 # The service's attributes ATTR... as one JSON object.
@@ -202,4 +222,44 @@ icinga_perfdata()
             try { r.add(parse_performance_data(p)) } except { r.add(\"INVALID: \" + p) }
         }
         r" | jq -c '.[]'
+}
+
+# ------------------------------------------------------------------------------ assertions
+
+icinga_failures=0
+
+# expect_equal WHAT EXPECTED ACTUAL: one line per assertion; failures are counted and the
+# test ends with icinga_finish.
+expect_equal()
+{
+    if [[ $2 == "$3" ]]; then
+        echo "ok - $1"
+    else
+        echo "FAIL - $1"
+        echo "  expected: $2"
+        echo "  actual:   $3"
+        icinga_failures=$((icinga_failures + 1))
+    fi
+}
+
+# expect_match WHAT REGEX ACTUAL
+expect_match()
+{
+    if [[ $3 =~ $2 ]]; then
+        echo "ok - $1"
+    else
+        echo "FAIL - $1"
+        echo "  expected to match: $2"
+        echo "  actual:            $3"
+        icinga_failures=$((icinga_failures + 1))
+    fi
+}
+
+icinga_finish()
+{
+    if ((icinga_failures > 0)); then
+        echo "$icinga_failures assertion(s) failed"
+        exit 1
+    fi
+    echo "all assertions passed"
 }
