@@ -75,6 +75,8 @@ void complete(const Slot& slot, int status, const unsigned char* answer, int len
 }
 
 // The ares_callback: no exception may cross into c-ares, so it is kept for resolve().
+// LIMIT: c-ares 1.18 drops an answer whose question differs from the query or that comes from
+// another address — such a garbled answer ends as Timeout, not Malformed.
 void on_answer(void* arg, int status, int /*timeouts*/, unsigned char* answer, int length) noexcept
 {
     const auto& slot = *static_cast<const Slot*>(arg);
@@ -120,6 +122,8 @@ int wait_ms(ares_channel channel, const Deadline& deadline)
 // and handle its retry timeouts.
 void wait_and_process(ares_channel channel, const Deadline& deadline)
 {
+    // LIMIT: ares_getsock reports at most 16 sockets (a UDP and a TCP one per server) — with
+    // more than 8 servers, answers on the sockets beyond are not read and those queries retry.
     std::array<ares_socket_t, ARES_GETSOCK_MAXNUM> sockets{};
     const int mask = ares_getsock(channel, sockets.data(), ARES_GETSOCK_MAXNUM);
     std::vector<pollfd> fds;
@@ -242,6 +246,41 @@ Result<Unit> check_timing(const ResolverConfig& config)
     return Unit{};
 }
 
+// The configured servers, not yet linked into the list ares_set_servers_ports takes.
+Result<std::vector<ares_addr_port_node>> parse_servers(const std::vector<std::string>& texts)
+{
+    std::vector<ares_addr_port_node> servers;
+    for (const std::string& text : texts) {
+        auto server = parse_server(text);
+        if (!server) {
+            return server.error();
+        }
+        servers.push_back(*server);
+    }
+    return servers;
+}
+
+// A bare channel; the caller owns it at once.
+Result<ares_channel> init_channel(const ResolverConfig& config)
+{
+    // NOCHECKRESP: without it c-ares 1.18 drops SERVFAIL, NOTIMP and REFUSED answers, retries,
+    // and finally reports "Could not contact DNS servers", so a plugin could not tell a broken
+    // zone from a dead server. NOSEARCH: names are queried as given (ares_send never searches;
+    // the flag keeps it so should the code change).
+    ares_options options{};
+    options.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH;
+    options.timeout = static_cast<int>(config.try_timeout.count());
+    options.tries = config.tries;
+    ares_channel channel = nullptr;
+    const int status =
+        ares_init_options(&channel, &options, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+    if (status != ARES_SUCCESS) {
+        return make_error(ErrorKind::Internal,
+                          std::string("cannot create DNS resolver: ") + ares_strerror(status));
+    }
+    return channel;
+}
+
 std::string failure_cause(const Response& response)
 {
     switch (response.status) {
@@ -362,42 +401,30 @@ Result<Resolver> Resolver::create(const ResolverConfig& config)
     if (auto timing = check_timing(config); !timing) {
         return timing.error();
     }
-    std::vector<ares_addr_port_node> servers;
-    for (const std::string& text : config.servers) {
-        auto server = parse_server(text);
-        if (!server) {
-            return server.error();
-        }
-        servers.push_back(*server);
+    auto servers = parse_servers(config.servers);
+    if (!servers) {
+        return servers.error();
     }
     if (const int status = library_status(); status != ARES_SUCCESS) {
         return make_error(ErrorKind::Internal,
                           std::string("cannot initialise c-ares: ") + ares_strerror(status));
     }
 
-    // NOCHECKRESP: without it c-ares 1.18 drops SERVFAIL, NOTIMP and REFUSED answers and
-    // retries, so a plugin would see a timeout instead. NOSEARCH: names are queried as given
-    // (ares_send never searches; this keeps it so should the code change).
-    ares_options options{};
-    options.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH;
-    options.timeout = static_cast<int>(config.try_timeout.count());
-    options.tries = config.tries;
-    ares_channel raw = nullptr;
-    const int status =
-        ares_init_options(&raw, &options, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
-    if (status != ARES_SUCCESS) {
-        return make_error(ErrorKind::Internal,
-                          std::string("cannot create DNS resolver: ") + ares_strerror(status));
+    auto raw = init_channel(config);
+    if (!raw) {
+        return raw.error();
     }
-    Channel channel(raw);
+    Channel channel(*raw);
 
-    if (!servers.empty()) {
-        for (std::size_t i = 0; i + 1 < servers.size(); ++i) {
-            servers[i].next = &servers[i + 1];
+    if (!servers->empty()) {
+        // Linked only now: the vector no longer moves.
+        for (std::size_t i = 0; i + 1 < servers->size(); ++i) {
+            (*servers)[i].next = &(*servers)[i + 1];
         }
-        if (const int set = ares_set_servers_ports(raw, servers.data()); set != ARES_SUCCESS) {
+        const int status = ares_set_servers_ports(*raw, servers->data());
+        if (status != ARES_SUCCESS) {
             return make_error(ErrorKind::Internal,
-                              std::string("cannot set DNS servers: ") + ares_strerror(set));
+                              std::string("cannot set DNS servers: ") + ares_strerror(status));
         }
     }
     return Resolver(std::move(channel), config.tries);

@@ -427,7 +427,9 @@ MxAnswer analyse_mx_records(const std::vector<MxRecord>& records)
 {
     MxAnswer answer;
     for (const auto& record : records) {
-        const std::string name = normalise_name(record.exchange);
+        // LIMIT: a '|' or control byte in an exchange name is replaced before the address
+        // lookup — such an exchange is reported under a name that does not resolve.
+        const std::string name = sanitize(normalise_name(record.exchange), 1024);
         if (name.empty()) {
             // RFC 7505 2: preference 0 is prescribed; a root exchange with another
             // preference still cannot receive mail, so it is treated the same way.

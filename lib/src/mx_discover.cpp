@@ -46,36 +46,6 @@ std::string first_detail(const std::vector<dns::Response>& responses, DnsStatus 
     return "";
 }
 
-// Fills the survey from the MX response and the domain's own address responses.
-void read_mx_answer(MxSurvey& survey, const dns::Response& mx,
-                    const std::vector<dns::Response>& own_addresses)
-{
-    survey.authenticated = mx.authenticated;
-    survey.outcome = mx_outcome(mx);
-    if (survey.outcome == DomainOutcome::NoMailHost) {
-        survey.outcome = implicit_mx_outcome(own_addresses);
-    }
-    if (survey.outcome == DomainOutcome::ImplicitMx) {
-        MxTarget target;
-        target.name = normalise_name(survey.domain);
-        target.implicit = true;
-        apply_address_responses(target, own_addresses);
-        survey.targets.push_back(std::move(target));
-        return;
-    }
-    if (survey.outcome != DomainOutcome::Mx) {
-        survey.detail = sanitize(mx.detail);
-        return;
-    }
-    std::vector<MxRecord> records;
-    for (const auto& record : mx.mx) {
-        records.push_back(MxRecord{record.preference, record.exchange});
-    }
-    auto answer = analyse_mx_records(records);
-    survey.null_mx_mixed = answer.null_mx;
-    survey.targets = std::move(answer.targets);
-}
-
 } // namespace
 
 DomainOutcome mx_outcome(const dns::Response& mx)
@@ -162,19 +132,49 @@ void apply_address_responses(MxTarget& target, const std::vector<dns::Response>&
     }
 }
 
-MxSurvey discover_mx(dns::Resolver& resolver, const std::string& domain, Families families,
-                     const Deadline& deadline)
+MxSurvey read_mx_answer(const std::string& domain, const dns::Response& mx,
+                        const std::vector<dns::Response>& own_addresses)
 {
     MxSurvey survey;
     survey.domain = normalise_name(domain);
-    const auto start = Deadline::Clock::now();
+    survey.authenticated = mx.authenticated;
+    survey.outcome = mx_outcome(mx);
+    if (survey.outcome == DomainOutcome::NoMailHost) {
+        survey.outcome = implicit_mx_outcome(own_addresses);
+    }
+    if (survey.outcome == DomainOutcome::ImplicitMx) {
+        MxTarget target;
+        target.name = normalise_name(survey.domain);
+        target.implicit = true;
+        apply_address_responses(target, own_addresses);
+        survey.targets.push_back(std::move(target));
+        return survey;
+    }
+    if (survey.outcome != DomainOutcome::Mx) {
+        survey.detail = sanitize(mx.detail);
+        return survey;
+    }
+    std::vector<MxRecord> records;
+    for (const auto& record : mx.mx) {
+        records.push_back(MxRecord{record.preference, record.exchange});
+    }
+    auto answer = analyse_mx_records(records);
+    survey.null_mx_mixed = answer.null_mx;
+    survey.targets = std::move(answer.targets);
+    return survey;
+}
 
-    auto first = address_queries(survey.domain, families);
-    first.insert(first.begin(), dns::Query{survey.domain, dns::Type::MX});
+MxSurvey discover_mx(dns::Resolver& resolver, const std::string& domain, Families families,
+                     const Deadline& deadline)
+{
+    const auto start = Deadline::Clock::now();
+    const std::string name = normalise_name(domain);
+    auto first = address_queries(name, families);
+    first.insert(first.begin(), dns::Query{name, dns::Type::MX});
     auto answers = resolver.resolve(first, deadline);
     const dns::Response mx = answers.front();
     answers.erase(answers.begin());
-    read_mx_answer(survey, mx, answers);
+    MxSurvey survey = read_mx_answer(name, mx, answers);
 
     std::vector<dns::Query> queries;
     std::vector<std::size_t> owners; // which target each query belongs to

@@ -28,6 +28,7 @@ struct FakeQuery {
     std::string name;
     std::uint16_t type = 0;
     bool wants_ad = false;
+    bool over_tcp = false;
 };
 
 // The bytes to send back for a query, or nullopt to stay silent.
@@ -55,20 +56,49 @@ std::optional<FakeQuery> decode_query(const Bytes& packet)
     return query;
 }
 
-// A UDP DNS server on 127.0.0.1 with a kernel-chosen port, serving until destroyed.
+// A socket bound to 127.0.0.1:port (0: the kernel picks).
+int bound_socket(int type, std::uint16_t port)
+{
+    const int fd = ::socket(AF_INET, type, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+    return fd;
+}
+
+std::uint16_t local_port(int fd)
+{
+    sockaddr_in address{};
+    socklen_t length = sizeof(address);
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    return ntohs(address.sin_port);
+}
+
+bool read_exact(int fd, std::uint8_t* data, std::size_t size)
+{
+    while (size > 0) {
+        const auto got = ::recv(fd, data, size, 0);
+        if (got <= 0) {
+            return false;
+        }
+        data += got;
+        size -= static_cast<std::size_t>(got);
+    }
+    return true;
+}
+
+// A DNS server on 127.0.0.1, UDP and TCP on one kernel-chosen port, serving until destroyed.
 class FakeDnsServer {
 public:
     explicit FakeDnsServer(Handler handler) : handler_(std::move(handler))
     {
-        socket_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-        REQUIRE(socket_ >= 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof(address);
-        REQUIRE(::bind(socket_, reinterpret_cast<sockaddr*>(&address), length) == 0);
-        REQUIRE(::getsockname(socket_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-        port_ = ntohs(address.sin_port);
+        udp_ = bound_socket(SOCK_DGRAM, 0);
+        port_ = local_port(udp_);
+        listener_ = bound_socket(SOCK_STREAM, port_);
+        REQUIRE(::listen(listener_, 8) == 0);
         thread_ = std::thread([this] { serve(); });
     }
     FakeDnsServer(const FakeDnsServer&) = delete;
@@ -77,50 +107,100 @@ public:
     {
         stop_ = true;
         thread_.join();
-        ::close(socket_);
+        for (const int fd : connections_) {
+            ::close(fd);
+        }
+        ::close(listener_);
+        ::close(udp_);
     }
 
     std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-    int queries_with_ad() const { return with_ad_; }
     int queries() const { return queries_; }
+    int queries_with_ad() const { return with_ad_; }
+    int queries_over_tcp() const { return over_tcp_; }
 
 private:
     void serve()
     {
         while (!stop_) {
-            pollfd fd{socket_, POLLIN, 0};
-            if (::poll(&fd, 1, 20) <= 0) {
+            std::vector<pollfd> fds = {{udp_, POLLIN, 0}, {listener_, POLLIN, 0}};
+            for (const int fd : connections_) {
+                fds.push_back({fd, POLLIN, 0});
+            }
+            if (::poll(fds.data(), fds.size(), 20) <= 0) {
                 continue;
             }
-            Bytes packet(4096);
-            sockaddr_in peer{};
-            socklen_t length = sizeof(peer);
-            const auto got = ::recvfrom(socket_, packet.data(), packet.size(), 0,
-                                        reinterpret_cast<sockaddr*>(&peer), &length);
-            if (got < 12) {
-                continue;
+            if (fds[0].revents != 0) {
+                serve_udp();
             }
-            packet.resize(static_cast<std::size_t>(got));
-            const auto query = decode_query(packet);
-            if (!query) {
-                continue;
+            if (fds[1].revents != 0) {
+                connections_.push_back(::accept(listener_, nullptr, nullptr));
             }
-            ++queries_;
-            with_ad_ += query->wants_ad ? 1 : 0;
-            const auto id = static_cast<std::uint16_t>((packet[0] << 8) | packet[1]);
-            if (const auto reply = handler_(*query, id)) {
-                ::sendto(socket_, reply->data(), reply->size(), 0,
-                         reinterpret_cast<sockaddr*>(&peer), length);
+            for (std::size_t i = 2; i < fds.size(); ++i) {
+                if (fds[i].revents != 0 && !serve_tcp(fds[i].fd)) {
+                    ::close(fds[i].fd);
+                    std::erase(connections_, fds[i].fd);
+                }
             }
         }
     }
 
+    std::optional<Bytes> answer(const Bytes& packet, bool over_tcp)
+    {
+        auto query = decode_query(packet);
+        if (!query) {
+            return std::nullopt;
+        }
+        query->over_tcp = over_tcp;
+        ++queries_;
+        with_ad_ += query->wants_ad ? 1 : 0;
+        over_tcp_ += over_tcp ? 1 : 0;
+        return handler_(*query, static_cast<std::uint16_t>((packet[0] << 8) | packet[1]));
+    }
+
+    void serve_udp()
+    {
+        Bytes packet(4096);
+        sockaddr_in peer{};
+        socklen_t length = sizeof(peer);
+        const auto got = ::recvfrom(udp_, packet.data(), packet.size(), 0,
+                                    reinterpret_cast<sockaddr*>(&peer), &length);
+        packet.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+        if (const auto reply = answer(packet, false)) {
+            ::sendto(udp_, reply->data(), reply->size(), 0, reinterpret_cast<sockaddr*>(&peer),
+                     length);
+        }
+    }
+
+    // One length-prefixed query (RFC 1035 4.2.2); false when the peer has closed.
+    bool serve_tcp(int fd)
+    {
+        std::uint8_t prefix[2] = {};
+        if (!read_exact(fd, prefix, 2)) {
+            return false;
+        }
+        Bytes packet(static_cast<std::size_t>((prefix[0] << 8) | prefix[1]));
+        if (!read_exact(fd, packet.data(), packet.size())) {
+            return false;
+        }
+        if (const auto reply = answer(packet, true)) {
+            Bytes framed;
+            put16(framed, static_cast<unsigned>(reply->size()));
+            framed.insert(framed.end(), reply->begin(), reply->end());
+            ::send(fd, framed.data(), framed.size(), MSG_NOSIGNAL);
+        }
+        return true;
+    }
+
     Handler handler_;
-    int socket_ = -1;
+    int udp_ = -1;
+    int listener_ = -1;
     std::uint16_t port_ = 0;
+    std::vector<int> connections_; // touched by the serving thread only
     std::atomic<bool> stop_{false};
     std::atomic<int> queries_{0};
     std::atomic<int> with_ad_{0};
+    std::atomic<int> over_tcp_{0};
     std::thread thread_;
 };
 
@@ -151,6 +231,15 @@ std::optional<Bytes> table_handler(const FakeQuery& query, std::uint16_t id)
         message.answers = {{query.name, type_cname, encode_name("target.example")}};
         return encode(message);
     }
+    if (label == "big") {
+        // Twenty TXT records are too many for 512 bytes: truncated over UDP, whole over TCP.
+        for (int i = 0; query.over_tcp && i < 20; ++i) {
+            message.answers.push_back({query.name, type_txt, txt_rdata({std::string(60, 'x')})});
+        }
+        Bytes wire = encode(message);
+        wire[2] = static_cast<std::uint8_t>(wire[2] | (query.over_tcp ? 0 : 0x02)); // TC
+        return wire;
+    }
     if (label == "garbage") {
         message.answers = {{query.name, query.type, {1, 2, 3}}};
         Bytes wire = encode(message);
@@ -178,15 +267,10 @@ Resolver resolver_for(const std::string& server, std::chrono::milliseconds try_t
 // A loopback UDP port with nobody listening: bound, read, then closed.
 std::uint16_t closed_port()
 {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), length);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    const int fd = bound_socket(SOCK_DGRAM, 0);
+    const std::uint16_t port = local_port(fd);
     ::close(fd);
-    return ntohs(address.sin_port);
+    return port;
 }
 
 } // namespace
@@ -233,9 +317,9 @@ TEST_CASE("dns: reverse names refuse what is not an address")
 TEST_CASE("dns: failures become errors of the right kind with the query in the message")
 {
     struct Case {
-        Status status;
+        Status status = Status::Ok;
         std::string detail;
-        ErrorKind kind;
+        ErrorKind kind = ErrorKind::Internal;
         std::string message;
     };
     const Case cases[] = {
@@ -302,6 +386,7 @@ TEST_CASE("dns: server settings are checked before use")
         CHECK(resolver.error().message ==
               "cannot use DNS server '" + std::string(item.server) + "': " + item.cause);
     }
+    CHECK(Resolver::create({}).ok()); // the system's servers, not queried here
     CHECK_FALSE(Resolver::create({{"127.0.0.1"}, 1s, 0}).ok());
     CHECK_FALSE(Resolver::create({{"127.0.0.1"}, 0ms, 2}).ok());
 }
@@ -312,7 +397,7 @@ TEST_CASE("dns: one resolve tells every answer and failure apart, in query order
     Resolver resolver = resolver_for(server.address());
     struct Case {
         Query query;
-        Status status;
+        Status status = Status::Ok;
     };
     const Case cases[] = {
         {{"ok.example", Type::A}, Status::Ok},
@@ -366,6 +451,7 @@ TEST_CASE("dns: two hundred queries at once all complete")
     });
     Resolver resolver = resolver_for(server.address());
     std::vector<Query> queries;
+    queries.reserve(200);
     for (int n = 0; n < 200; ++n) {
         queries.push_back({"q" + std::to_string(n) + ".example", Type::A});
     }
@@ -421,6 +507,7 @@ TEST_CASE("dns: an expired deadline returns at once with every query timed out")
     const auto responses =
         resolver.resolve({{"ok.example", Type::A}}, Deadline(Deadline::Clock::now() - 1s));
     CHECK(responses.at(0).status == Status::Timeout);
+    CHECK(resolver.resolve({}, Deadline(1s)).empty());
 }
 
 TEST_CASE("dns: a port nobody listens on is Unreachable")
@@ -429,4 +516,27 @@ TEST_CASE("dns: a port nobody listens on is Unreachable")
     const auto responses = resolver.resolve({{"ok.example", Type::A}}, Deadline(5s));
     CHECK(responses.at(0).status == Status::Unreachable);
     CHECK_FALSE(responses.at(0).detail.empty());
+}
+
+TEST_CASE("dns: a silent first server is passed over for the next one")
+{
+    FakeDnsServer silent([](const FakeQuery&, std::uint16_t) { return std::optional<Bytes>(); });
+    FakeDnsServer answering(table_handler);
+    auto resolver = Resolver::create({{silent.address(), answering.address()}, 100ms, 2});
+    REQUIRE(resolver.ok());
+
+    const auto responses = resolver->resolve({{"ok.example", Type::A}}, Deadline(10s));
+    CHECK(responses.at(0).status == Status::Ok);
+    CHECK(silent.queries() == 1);
+    CHECK(answering.queries() == 1);
+}
+
+TEST_CASE("dns: a truncated answer is fetched again over TCP")
+{
+    FakeDnsServer server(table_handler);
+    Resolver resolver = resolver_for(server.address());
+    const auto responses = resolver.resolve({{"big.example", Type::TXT}}, Deadline(10s));
+    REQUIRE(responses.at(0).status == Status::Ok);
+    CHECK(responses.at(0).texts.size() == 20);
+    CHECK(server.queries_over_tcp() == 1);
 }

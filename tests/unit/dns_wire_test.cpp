@@ -231,10 +231,10 @@ TEST_CASE("dns: NXDOMAIN after a CNAME keeps the alias")
 TEST_CASE("dns: broken answers are Malformed with a detail")
 {
     struct Case {
-        const char* what;
-        Type type;
+        const char* what = "";
+        Type type = Type::A;
         Rr record;
-        const char* detail;
+        const char* detail = "";
     };
     const Case cases[] = {
         {"short A", Type::A, {"example.org", type_a, {1, 2, 3}}, "A record of 3 bytes"},
@@ -299,7 +299,8 @@ TEST_CASE("dns: every truncated prefix of an answer is Malformed")
         REQUIRE(parse(item.query, item.wire).status == Status::Ok);
         for (std::size_t length = 0; length < item.wire.size(); ++length) {
             CAPTURE(length);
-            const Bytes prefix(item.wire.begin(), item.wire.begin() + length);
+            const Bytes prefix(item.wire.begin(),
+                               item.wire.begin() + static_cast<std::ptrdiff_t>(length));
             CHECK(parse(item.query, prefix).status == Status::Malformed);
         }
     }

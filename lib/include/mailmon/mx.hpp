@@ -163,6 +163,12 @@ DomainOutcome implicit_mx_outcome(const std::vector<dns::Response>& addresses);
 // failure of the other family.
 void apply_address_responses(MxTarget& target, const std::vector<dns::Response>& responses);
 
+// The survey as far as the MX lookup tells it: the outcome, the AD flag, the targets in order
+// (the domain itself for an implicit MX, with its addresses), without target addresses yet.
+// `own_addresses` are the A/AAAA responses for the domain, used only when it has no MX.
+MxSurvey read_mx_answer(const std::string& domain, const dns::Response& mx,
+                        const std::vector<dns::Response>& own_addresses);
+
 // Steps 1 and 2 of check_mx: the MX lookup (with the domain's own A/AAAA in the same batch, for
 // the implicit MX), then the A/AAAA of every target at once. All within `deadline`.
 MxSurvey discover_mx(dns::Resolver& resolver, const std::string& domain, Families families,
