@@ -225,41 +225,24 @@ icinga_perfdata()
 }
 
 # ------------------------------------------------------------------------------ assertions
+# On top of tests/integration/lib.sh (pass, fail, finish), which the test sources first.
 
-icinga_failures=0
-
-# expect_equal WHAT EXPECTED ACTUAL: one line per assertion; failures are counted and the
-# test ends with icinga_finish.
+# expect_equal WHAT EXPECTED ACTUAL
 expect_equal()
 {
     if [[ $2 == "$3" ]]; then
-        echo "ok - $1"
+        pass "$1"
     else
-        echo "FAIL - $1"
-        echo "  expected: $2"
-        echo "  actual:   $3"
-        icinga_failures=$((icinga_failures + 1))
+        fail "$1" "$2" "$3"
     fi
 }
 
-# expect_match WHAT REGEX ACTUAL
+# expect_match WHAT REGEX ACTUAL: REGEX is a bash extended regular expression.
 expect_match()
 {
     if [[ $3 =~ $2 ]]; then
-        echo "ok - $1"
+        pass "$1"
     else
-        echo "FAIL - $1"
-        echo "  expected to match: $2"
-        echo "  actual:            $3"
-        icinga_failures=$((icinga_failures + 1))
+        fail "$1" "/$2/" "$3"
     fi
-}
-
-icinga_finish()
-{
-    if ((icinga_failures > 0)); then
-        echo "$icinga_failures assertion(s) failed"
-        exit 1
-    fi
-    echo "all assertions passed"
 }

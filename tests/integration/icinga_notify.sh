@@ -7,8 +7,11 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 # shellcheck source=../icinga/icinga.sh
 source "$repo/tests/icinga/icinga.sh"
+check icinga_notify
 
 work=$(mktemp -d /tmp/mailmon-icinga-notify.XXXXXX)
 sink_pid=
@@ -90,7 +93,7 @@ CONF
 if ! icinga_validate "$work/node"; then
     cat "$work/node/validate.out"
     expect_equal "the notification set-up validates" 0 1
-    icinga_finish
+    finish
 fi
 icinga_start "$work/node"
 
@@ -142,4 +145,4 @@ expect_match "the mail names the region that saw it" $'\nChecked from: sat-eu\n'
 expect_equal "no secret reached a log line" "" \
     "$(grep -h 'SECRET-TOKEN' "$work/node/var/log/icinga2/icinga2.log" || true)"
 
-icinga_finish
+finish

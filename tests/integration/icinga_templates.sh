@@ -3,14 +3,17 @@
 # The Icinga templates load into a real Icinga 2 (daemon -C and a running daemon), a mail host
 # gets the services the documentation promises, and every CheckCommand offers exactly the
 # options of its plugin's --help with the same descriptions and a timeout above the plugin's.
-# Usage: icinga_templates.sh PLUGIN_DIR (the build's plugins/ folder)
+# Needs no sandbox. MAILMON_PLUGIN_BIN is the build's plugins/ folder.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-plugin_dir=$1
+plugin_dir=${MAILMON_PLUGIN_BIN:?set MAILMON_PLUGIN_BIN to the build plugins folder}
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 # shellcheck source=../icinga/icinga.sh
 source "$repo/tests/icinga/icinga.sh"
+check icinga_templates
 
 work=$(mktemp -d /tmp/mailmon-icinga-templates.XXXXXX)
 trap 'icinga_stop "$work/node"; rm -rf "$work"' EXIT
@@ -52,7 +55,7 @@ if icinga_validate "$work/node"; then
 else
     cat "$work/node/validate.out"
     expect_equal "icinga2 daemon -C accepts the templates" 0 1
-    icinga_finish
+    finish
 fi
 icinga_start "$work/node"
 
@@ -111,4 +114,4 @@ for plugin in "${!commands[@]}"; do
 done
 expect_match "at least one plugin was compared" '^[1-9]' "$checked"
 
-icinga_finish
+finish

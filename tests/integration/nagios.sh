@@ -3,16 +3,18 @@
 # Nagios 4 with the shipped definitions: nagios/mail-monitoring-plugins.cfg and the example
 # services validate with `nagios4 -v`, and a private Nagios runs check_mx through its command
 # against the sandbox until the result (state, output, perfdata) is in status.dat.
-# Usage: nagios.sh PLUGIN_DIR   (the sandbox must be running; MAILMON_RESOLVER overrides its
-# resolver address)
+# Needs the sandbox; MAILMON_PLUGIN_BIN is the build's plugins/ folder.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-plugin_dir=$1
-resolver=${MAILMON_RESOLVER:-127.53.0.1}
+plugin_dir=${MAILMON_PLUGIN_BIN:?set MAILMON_PLUGIN_BIN to the build plugins folder}
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 # shellcheck source=../icinga/icinga.sh
 source "$repo/tests/icinga/icinga.sh"
+sandbox_env
+check nagios
 
 work=$(mktemp -d /tmp/mailmon-nagios.XXXXXX)
 nagios_pid=
@@ -137,7 +139,7 @@ define service {
     use                     generic-service
     host_name               sandbox
     service_description     MX good.mailmon.test
-    check_command           check_mx!good.mailmon.test!--dns-server $resolver -t 5
+    check_command           check_mx!good.mailmon.test!--dns-server $MAILMON_DNS -t 5
 }
 CONF
 write_main_config "$work/run.cfg" "$work/base.cfg" "$repo/nagios/mail-monitoring-plugins.cfg" \
@@ -166,4 +168,4 @@ expect_equal "check_mx is OK for a domain whose MX all work" 0 "$(field current_
 expect_match "Nagios kept the plugin's status line" '^MX OK - ' "$(field plugin_output)"
 expect_match "Nagios kept the perfdata" 'mx_count=' "$(field performance_data)"
 
-icinga_finish
+finish
