@@ -32,6 +32,23 @@ cluster_bridge()
     echo $! >>"$dir/$name.pids"
 }
 
+# cluster_bridge_udp DIR NAME NETNS ADDRESS PORT: DNS for a namespace. A listener on
+# ADDRESS:PORT/udp inside NETNS hands each datagram over DIR/NAME.sock to a sender in the root
+# namespace; every exchange is one query and one answer, so each forked pair carries exactly
+# one datagram each way and the stream socket keeps their boundaries.
+cluster_bridge_udp()
+{
+    local dir=$1 name=$2 netns=$3 address=$4 port=$5
+    local sock=$dir/$name.sock
+    rm -f "$sock"
+    socat "UNIX-LISTEN:$sock,fork" "UDP-SENDTO:$address:$port" 2>>"$dir/socat.log" &
+    echo $! >>"$dir/$name.pids"
+    cluster_wait_socket "$sock"
+    ip netns exec "$netns" socat "UDP-RECVFROM:$port,bind=$address,fork" \
+        "UNIX-CONNECT:$sock" 2>>"$dir/socat.log" &
+    echo $! >>"$dir/$name.pids"
+}
+
 cluster_wait_socket()
 {
     local tries
