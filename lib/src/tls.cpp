@@ -35,13 +35,13 @@ std::string take_openssl_errors()
 const char* to_string(TlsVersion version)
 {
     switch (version) {
-    case TlsVersion::Tls1_0:
+    case TlsVersion::Tls10:
         return "TLSv1";
-    case TlsVersion::Tls1_1:
+    case TlsVersion::Tls11:
         return "TLSv1.1";
-    case TlsVersion::Tls1_2:
+    case TlsVersion::Tls12:
         return "TLSv1.2";
-    case TlsVersion::Tls1_3:
+    case TlsVersion::Tls13:
         return "TLSv1.3";
     }
     return "TLSv1.2";
@@ -52,13 +52,13 @@ namespace {
 int protocol_version(TlsVersion version)
 {
     switch (version) {
-    case TlsVersion::Tls1_0:
+    case TlsVersion::Tls10:
         return TLS1_VERSION;
-    case TlsVersion::Tls1_1:
+    case TlsVersion::Tls11:
         return TLS1_1_VERSION;
-    case TlsVersion::Tls1_2:
+    case TlsVersion::Tls12:
         return TLS1_2_VERSION;
-    case TlsVersion::Tls1_3:
+    case TlsVersion::Tls13:
         return TLS1_3_VERSION;
     }
     return TLS1_2_VERSION;
@@ -148,14 +148,15 @@ long capture_read(BIO* bio, int operation, const char* data, std::size_t, int, l
     return ret;
 }
 
-// A TLS record starts with a content type of 20..23; anything else came from a plain server.
+// A TLS record starts with a content type of 20..23; a printable first byte instead means a
+// server speaking text (an SMTP banner, an HTTP error), worth showing to the operator.
 bool looks_like_plain_text(const WireCapture& capture)
 {
     if (capture.size == 0) {
         return false;
     }
     const auto first = static_cast<unsigned char>(capture.bytes[0]);
-    return first < 20 || first > 23;
+    return first >= 0x20 && first < 0x7f;
 }
 
 // The captured bytes and what follows them up to the end of the line.
@@ -182,9 +183,12 @@ Status configure_dane(SSL* ssl, const TlsOptions& options, DaneOutcome& dane)
     }
     // RFC 7672 §3.1.1: with DANE-EE the certificate's names do not matter.
     SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+    // Records of usages 0 and 1 were counted as unusable by the caller.
     for (const TlsaRecord& record : options.tlsa) {
+        if (!usable_for_smtp(record)) {
+            continue;
+        }
         const bool added =
-            usable_for_smtp(record) &&
             SSL_dane_tlsa_add(ssl, record.usage, record.selector, record.matching_type,
                               record.data.data(), record.data.size()) > 0;
         dane.enabled = dane.enabled || added;
@@ -208,7 +212,10 @@ Result<SslPtr> make_ssl(const TlsContext& context, int fd, const TlsOptions& opt
                  const_cast<char*>(options.sni.c_str())) != 1) {
         return openssl_failure(ErrorKind::Usage, "use server name " + options.sni);
     }
-    if (std::any_of(options.tlsa.begin(), options.tlsa.end(), usable_for_smtp)) {
+    session.dane.unusable_records = static_cast<int>(
+        std::count_if(options.tlsa.begin(), options.tlsa.end(),
+                      [](const TlsaRecord& record) { return !usable_for_smtp(record); }));
+    if (session.dane.unusable_records < static_cast<int>(options.tlsa.size())) {
         auto dane = configure_dane(ssl.get(), options, session.dane);
         if (!dane) {
             return dane.error();

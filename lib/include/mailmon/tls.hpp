@@ -20,7 +20,7 @@ struct ssl_st;
 
 namespace mailmon {
 
-enum class TlsVersion { Tls1_0, Tls1_1, Tls1_2, Tls1_3 };
+enum class TlsVersion { Tls10, Tls11, Tls12, Tls13 };
 
 // "TLSv1.2", as OpenSSL names the protocol.
 const char* to_string(TlsVersion version);
@@ -39,7 +39,7 @@ struct TlsOptions {
     std::string verify_name; // name the certificate must carry; empty: no name check
     std::string ca_file; // trust store; both empty: the system default store
     std::string ca_path;
-    TlsVersion min_version = TlsVersion::Tls1_2;
+    TlsVersion min_version = TlsVersion::Tls12;
     // DANE (RFC 7672): active when tlsa holds a usable record. dane_base_domain is the TLSA
     // base domain (the MX host name); empty means verify_name. Name checks are skipped for
     // DANE-EE as RFC 7672 §3.1.1 requires.
