@@ -49,7 +49,7 @@ check "cluster"
 if cluster_start "$work"; then
     pass "master and both satellites run and are connected"
 else
-    fail "master and both satellites run and are connected" "" \
+    fail_once "master and both satellites run and are connected" "" \
         "$(tail -n 5 "$work"/*/daemon.out)"
     finish
 fi
@@ -71,7 +71,7 @@ expect_result()
     local service=$1 state=$2 source=$3 regex=${4:-} result
     check "$service"
     result=$(icinga_check "$master" mx1.mailmon.test "$service") || {
-        fail "a fresh result" "a result" "none within 30 s"
+        fail_once "a fresh result" "a result" "none within 30 s"
         return
     }
     expect_equal "state $state" "$state" "$(jq -r '.state | floor' <<<"$result")"
