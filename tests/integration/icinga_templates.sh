@@ -59,6 +59,29 @@ else
 fi
 icinga_start "$work/node"
 
+# The examples shipped beside the templates validate together on a master of their own.
+examples=$repo/icinga-templates/examples
+icinga_node "$work/examples" master1.example.org "$(icinga_free_port)" "$work/ca" "$plugin_dir"
+sed -i '/^object Zone "global-templates"/d' "$work/examples/etc/icinga2.conf"
+{
+    cat "$examples/zones.conf.example"
+    echo 'template Host "generic-host" { check_command = "dummy" }'
+    echo 'const MailmonWebhook = "http://127.0.0.1:9/hook"'
+    echo 'const MailmonSlackWebhook = "http://127.0.0.1:9/slack"'
+    echo 'const MailmonTelegramToken = "1:x"'
+} >"$work/examples/etc/objects.conf"
+mkdir -p "$work/examples/etc/zones.d/master"
+cp "$examples/mail-host.conf.example" "$work/examples/etc/zones.d/master/host.conf"
+cp "$examples/notifications.conf.example" "$work/examples/etc/zones.d/master/notify.conf"
+echo "include \"$repo/icinga-templates/mailmon.conf\"" \
+    >"$work/examples/etc/zones.d/global-templates/mailmon.conf"
+if icinga_validate "$work/examples"; then
+    expect_match "the examples validate and make the documented services" \
+        'Instantiated 14 Services' "$(cat "$work/examples/validate.out")"
+else
+    fail_once "the examples validate" "" "$(grep -A4 critical "$work/examples/validate.out")"
+fi
+
 services()
 {
     icinga_api "$work/node" GET "/v1/objects/services?filter=host.name==%22$1%22&attrs=name" |
