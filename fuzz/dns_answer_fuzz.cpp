@@ -20,8 +20,8 @@ void check(const Response& response)
                              !response.texts.empty() || !response.tlsa.empty() ||
                              (response.query.type == Type::CNAME && !response.cnames.empty());
     // Records come only with Ok, and with NXDOMAIN when a server sends both.
-    const bool may_have_records = response.status == Status::Ok ||
-                                  response.status == Status::NxDomain;
+    const bool may_have_records =
+        response.status == Status::Ok || response.status == Status::NxDomain;
     if ((response.status == Status::Ok && !has_records) || (has_records && !may_have_records)) {
         __builtin_trap();
     }

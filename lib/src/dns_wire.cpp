@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Raw DNS messages. Answers are parsed here rather than by ares_parse_*_reply: c-ares 1.18 has
-// no TLSA parser, its A/AAAA parsers turn a CNAME-only answer into an error that looks like an
-// empty one, and one walk over the answer section gives every type the same CNAME handling.
+// no TLSA parser, and (measured on 1.18.1) ares_parse_a_reply reports success without an
+// address for a CNAME-only answer, drops an A record listed before the CNAMEs leading to it,
+// and calls the first alias the canonical name. One walk over the answer section gives every
+// type the same CNAME handling.
 #include "dns_wire.hpp"
 
 #include <ares.h>

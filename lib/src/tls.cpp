@@ -233,8 +233,7 @@ Result<SslPtr> make_ssl(const TlsContext& context, int fd, const TlsOptions& opt
     return ssl;
 }
 
-Error handshake_failure(SSL* ssl, int ssl_error, const WireCapture& capture, int fd,
-                        const std::string& peer)
+Error handshake_failure(int ssl_error, const WireCapture& capture, int fd, const std::string& peer)
 {
     const std::string what = "cannot complete TLS handshake with " + peer + ": ";
     const int saved_errno = errno;
@@ -247,8 +246,8 @@ Error handshake_failure(SSL* ssl, int ssl_error, const WireCapture& capture, int
         return make_error(ErrorKind::Connect, what + system_error_text(saved_errno));
     }
     if (reasons.empty()) {
-        reasons = capture.size == 0 && SSL_get_state(ssl) != TLS_ST_OK ? "connection closed by peer"
-                                                                       : "unknown error";
+        // SSL_ERROR_SYSCALL with neither errno nor a queued error is an end of stream.
+        reasons = ssl_error == SSL_ERROR_SYSCALL ? "connection closed by peer" : "unknown error";
     }
     return make_error(ErrorKind::Tls, what + reasons);
 }
@@ -372,7 +371,7 @@ Result<std::unique_ptr<TlsStream>> tls_connect(const TlsContext& context, const 
             return waited.error();
         }
         if (!waited.value()) {
-            return handshake_failure(ssl.get(), ssl_error, capture, socket.fd(), peer);
+            return handshake_failure(ssl_error, capture, socket.fd(), peer);
         }
     }
     // The capture lives on this stack frame; the stream must not call back into it.

@@ -5,6 +5,7 @@
 #include "fake_server.hpp"
 #include "mailmon/smtp.hpp"
 
+#include <array>
 #include <cstdio>
 #include <doctest/doctest.h>
 #include <openssl/pem.h>
@@ -310,4 +311,44 @@ TEST_CASE("tls: probes run in parallel threads without interfering")
         CHECK(result.ok());
         CHECK(result.tls->chain_der.size() == 1);
     }
+}
+
+namespace {
+
+// Not a valid OCSP response: the client keeps the raw bytes; parsing them is the cert module's.
+constexpr std::array<unsigned char, 5> fake_staple{0x30, 0x03, 0x0a, 0x01, 0x06};
+
+// An OpenSSL server callback; the macros SSL_CTX_set_tlsext_status_cb and
+// SSL_set_tlsext_status_ocsp_resp expand to these calls with C-style casts.
+int staple_response(SSL* ssl, void*)
+{
+    void* copy = OPENSSL_memdup(fake_staple.data(), fake_staple.size());
+    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP, fake_staple.size(), copy);
+    return SSL_TLSEXT_ERR_OK;
+}
+
+} // namespace
+
+TEST_CASE("tls: a stapled OCSP response is kept as raw bytes when asked for")
+{
+    const fake::Identity identity = fake::make_identity();
+    const fake::Server server([&identity](int fd) {
+        fake::TlsServer tls(identity, fd, [](SSL_CTX* context) {
+            SSL_CTX_callback_ctrl(context, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB,
+                                  reinterpret_cast<void (*)()>(staple_response));
+        });
+        if (tls.accept()) {
+            tls.send_text("220 fake.test ESMTP\r\n");
+            tls.receive_line();
+            tls.send_text("250 fake.test\r\n");
+            tls.receive_line();
+        }
+    });
+    mailmon::ProbeOptions options = options_for(server, mailmon::SmtpMode::ImplicitTls);
+    options.tls.want_ocsp = true;
+    const auto result = mailmon::probe_smtp(options, Deadline(10s));
+    REQUIRE(result.ok());
+    CHECK(result.tls->ocsp_requested);
+    CHECK(result.tls->ocsp_response ==
+          std::vector<std::uint8_t>(fake_staple.begin(), fake_staple.end()));
 }

@@ -42,7 +42,8 @@ struct TlsOptions {
     TlsVersion min_version = TlsVersion::Tls12;
     // DANE (RFC 7672): active when tlsa holds a usable record. dane_base_domain is the TLSA
     // base domain (the MX host name); empty means verify_name. Name checks are skipped for
-    // DANE-EE as RFC 7672 §3.1.1 requires.
+    // DANE-EE as RFC 7672 §3.1.1 requires. With DANE and an empty sni, the base domain is sent
+    // as SNI (OpenSSL does so; RFC 7672 §8.1 asks for it).
     std::vector<TlsaRecord> tlsa;
     std::string dane_base_domain;
     bool want_ocsp = false; // ask for a stapled OCSP response (RFC 6066 §8)
