@@ -30,6 +30,12 @@ scenarios=(
     "mx-nullmx-required|2|check_mx|mx|vars.mx_domain = \"nullmx.mailmon.test\"; vars.mx_require_mail = true"
     "mx-expect|1|check_mx|mx|vars.mx_domain = \"good.mailmon.test\"; vars.mx_expect = [ \"mx1.mailmon.test\", \"mx2.mailmon.test\" ]"
     "mx-starttls|0|check_mx|mx|vars.mx_domain = \"good.mailmon.test\"; vars.mx_starttls = true; vars.mx_warning = 2; vars.mx_critical = 5"
+    "smtp_tls-ok|0|check_smtp_tls|smtp_tls|vars.smtp_tls_port = [ 25, 465, 587 ]; vars.smtp_tls_sni = \"mx1.mailmon.test\""
+    "smtp_tls-by-name|0|check_smtp_tls|smtp_tls|vars.smtp_tls_address = \"mx1.mailmon.test\""
+    "smtp_tls-refused|2|check_smtp_tls|smtp_tls|vars.smtp_tls_address = \"127.25.0.99\""
+    "smtp_tls-name-25|1|check_smtp_tls|smtp_tls|vars.smtp_tls_sni = \"wrong.mailmon.test\""
+    "smtp_tls-name-465|2|check_smtp_tls|smtp_tls|vars.smtp_tls_port = 465; vars.smtp_tls_sni = \"wrong.mailmon.test\""
+    "smtp_tls-tls13|0|check_smtp_tls|smtp_tls|vars.smtp_tls_min_tls = \"1.3\"; vars.smtp_tls_sni = \"mx1.mailmon.test\"; vars.smtp_tls_warning = 2; vars.smtp_tls_critical = 5"
     "mail_cert-ok|0|check_mail_cert|mail_cert|vars.mail_cert_port = [ 25, 465, 587 ]; vars.mail_cert_name = \"mx1.mailmon.test\""
     "mail_cert-days|1|check_mail_cert|mail_cert|vars.mail_cert_warning = 400"
     "mail_cert-name|2|check_mail_cert|mail_cert|vars.mail_cert_name = \"wrong.mailmon.test\""
@@ -79,7 +85,6 @@ object Host "mx1.mailmon.test" {
     vars.mail_domain = "good.mailmon.test"
     vars.smtp_ports = [ 25, 465, 587 ]
     vars.dnsbl_zone = [ "zone03.bl.test" ]
-    vars.mail_cert_name = "mx1.mailmon.test"
 }
 CONF
     for scenario in "${scenarios[@]}"; do
