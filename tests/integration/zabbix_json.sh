@@ -34,7 +34,7 @@ schema='
                  and (.warning | string_or_null) and (.critical | string_or_null)
                  and (.min | number_or_null) and (.max | number_or_null)))'
 
-# Cases, one per line and tab-separated: plugin, expected exit code, the documented item as
+# Cases, one per line and separated by tab characters: plugin, expected exit code, the documented item as
 # jq (the JSONPath of the documentation), the arguments.
 cases=$(cat <<CASES
 check_mx	0	.metrics[] | select(.label == "mx_up") | .value	-H good.mailmon.test
@@ -43,7 +43,7 @@ check_dnsbl	0	.metrics[] | select(.label == "listed") | .value	-H 127.0.0.1 --no
 check_dnsbl	2	.metrics[] | select(.label == "listed") | .value	-H 127.0.0.2 --no-default-zones --zone zone01.bl.test
 check_mail_cert	0	[.metrics[] | select(.label | startswith("cert_days_left")) | .value] | min	-H $MAILMON_MX1 --name mx1.mailmon.test
 check_mail_cert	2	[.metrics[] | select(.label | startswith("cert_days_left")) | .value] | min	-H $MAILMON_MX1 --name wrong.mailmon.test
-check_smtp_tls	0	.exit_code	-H $MAILMON_MX1 -p 25
+check_smtp_tls	0	.exit_code	-H $MAILMON_MX1 -p 25 --sni mx1.mailmon.test
 check_smtp_tls	2	.exit_code	-H 127.25.0.99 -p 25
 CASES
 )
