@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
+# shellcheck shell=bash
 # A three-node Icinga 2 cluster for the multi-region tests, sourced after icinga.sh: a master
 # on 127.0.0.1 and one satellite per region, each satellite inside its own network namespace.
 # A namespace has only its own loopback, so a satellite reaches nothing of the host's network

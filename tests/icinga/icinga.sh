@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
+# shellcheck shell=bash
 # Private Icinga 2 instances for the tests, sourced by tests/integration/icinga_*.sh: one
 # prefix per node under a temporary directory, a test CA, the REST API on 127.0.0.1, and
 # helpers that force a check and read its result and perfdata through Icinga's own parser.

@@ -7,9 +7,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=tests/integration/lib.sh
 source "$here/lib.sh"
-# shellcheck source=../icinga/icinga.sh
+# shellcheck source=tests/icinga/icinga.sh
 source "$repo/tests/icinga/icinga.sh"
 check icinga_notify
 

@@ -10,9 +10,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 plugin_dir=${MAILMON_PLUGIN_BIN:?set MAILMON_PLUGIN_BIN to the build plugins folder}
-# shellcheck source=lib.sh
+# shellcheck source=tests/integration/lib.sh
 source "$here/lib.sh"
-# shellcheck source=../icinga/icinga.sh
+# shellcheck source=tests/icinga/icinga.sh
 source "$repo/tests/icinga/icinga.sh"
 sandbox_env
 

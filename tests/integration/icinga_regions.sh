@@ -10,11 +10,11 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 plugin_dir=${MAILMON_PLUGIN_BIN:?set MAILMON_PLUGIN_BIN to the build plugins folder}
-# shellcheck source=lib.sh
+# shellcheck source=tests/integration/lib.sh
 source "$here/lib.sh"
-# shellcheck source=../icinga/icinga.sh
+# shellcheck source=tests/icinga/icinga.sh
 source "$repo/tests/icinga/icinga.sh"
-# shellcheck source=../icinga/cluster.sh
+# shellcheck source=tests/icinga/cluster.sh
 source "$repo/tests/icinga/cluster.sh"
 sandbox_env
 
