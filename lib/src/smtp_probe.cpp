@@ -138,6 +138,8 @@ Status Dialogue::connect()
 
 Status Dialogue::handshake()
 {
+    // LIMIT: every probe builds its own TLS context and loads the trust store again — a few
+    // milliseconds of CPU per endpoint, bought for probes that share nothing.
     auto context = TlsContext::create(options_.tls);
     if (!context) {
         return context.error();

@@ -9,6 +9,7 @@
 #include "mailmon/result.hpp"
 #include "mailmon/tls.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -93,7 +94,7 @@ struct ProbeResult {
     std::vector<PhaseTime> timings;
     std::optional<Reply> banner;
     bool used_helo = false; // EHLO was refused with 5xx and HELO was accepted
-    std::optional<Reply> ehlo_reply;
+    std::optional<Reply> ehlo_reply; // the last EHLO reply (after TLS, when TLS ran)
     std::optional<Capabilities> capabilities; // before TLS, or the only ones (plain/implicit)
     std::optional<Reply> starttls_reply;
     std::optional<TlsSession> tls;
