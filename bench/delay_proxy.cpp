@@ -89,11 +89,11 @@ private:
     std::chrono::milliseconds half_;
     std::chrono::milliseconds rtt_;
     int listener_ = -1;
-    std::map<int, int> peer_;               // TCP: fd -> the other side's fd
-    std::map<int, bool> from_server_;       // TCP: fd is the upstream side
-    std::map<int, bool> greeted_;           // TCP upstream fd: first bytes already sent
-    std::map<std::string, int> upstreams_;  // UDP: client key -> upstream socket
-    std::map<int, Endpoint> clients_;       // UDP: upstream socket -> client
+    std::map<int, int> peer_; // TCP: fd -> the other side's fd
+    std::map<int, bool> from_server_; // TCP: fd is the upstream side
+    std::map<int, bool> greeted_; // TCP upstream fd: first bytes already sent
+    std::map<std::string, int> upstreams_; // UDP: client key -> upstream socket
+    std::map<int, Endpoint> clients_; // UDP: upstream socket -> client
     std::priority_queue<Pending, std::vector<Pending>, std::greater<>> queue_;
 };
 
@@ -211,8 +211,8 @@ void Proxy::run()
         int wait = 1000;
         if (!queue_.empty()) {
             const auto until = queue_.top().due - Clock::now();
-            wait = static_cast<int>(
-                std::max<long long>(0, std::chrono::ceil<std::chrono::milliseconds>(until).count()));
+            wait = static_cast<int>(std::max<long long>(
+                0, std::chrono::ceil<std::chrono::milliseconds>(until).count()));
         }
         if (poll(fds.data(), fds.size(), wait) > 0) {
             for (const auto& entry : fds) {
@@ -246,7 +246,8 @@ int main(int argc, char** argv)
         return 2;
     }
     std::signal(SIGPIPE, SIG_IGN);
-    Proxy proxy(std::string(argv[1]) == "tcp", target, std::chrono::milliseconds(std::atoi(argv[6])));
+    Proxy proxy(std::string(argv[1]) == "tcp", target,
+                std::chrono::milliseconds(std::atoi(argv[6])));
     if (!proxy.listen_on(local)) {
         std::fprintf(stderr, "delay_proxy: cannot listen on %s:%s: %s\n", argv[2], argv[3],
                      std::strerror(errno));

@@ -38,7 +38,7 @@ echo "nameserver 127.54.0.1" >"/etc/netns/$ns/resolv.conf"
 in_ns() { ip netns exec $ns "$@"; }
 in_ns env MAILMON_SANDBOX_DIR="$work/sandbox-run" "$repo/tests/sandbox/sandbox.sh" start
 
-proxy() { (in_ns "$work/delay_proxy" "$@" >/dev/null &) }
+proxy() { setsid -f ip netns exec $ns "$work/delay_proxy" "$@" >/dev/null 2>&1; }
 proxy udp 127.54.0.1 53 127.53.0.1 53 "$rtt"
 proxy tcp 127.54.0.1 53 127.53.0.1 53 "$rtt"
 for n in 1 2 3; do

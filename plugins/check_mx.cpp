@@ -7,9 +7,13 @@
 #include "mailmon/output.hpp"
 #include "mailmon/run.hpp"
 
+#include <algorithm>
 #include <boost/algorithm/string/classification.hpp>
 #include <boost/algorithm/string/split.hpp>
+#include <optional>
+#include <string>
 #include <unistd.h>
+#include <variant>
 
 namespace po = boost::program_options;
 
@@ -51,7 +55,7 @@ void declare_options(mailmon::Cli& cli)
         ("hostname,H", po::value<std::string>()->value_name("DOMAIN"),
          "The mail domain to check (the right-hand side of an address).")
         ("domain,D", po::value<std::string>()->value_name("DOMAIN"), "Same as -H.")
-        ("port,p", po::value<unsigned>()->value_name("PORT"),
+        ("port,p", po::value<int>()->value_name("PORT"),
          "SMTP port of every exchange (default 25).")
         ("warning,w", po::value<std::string>()->value_name("RANGE"),
          "Range for the slowest banner time in seconds; outside it is WARNING.")
@@ -60,7 +64,7 @@ void declare_options(mailmon::Cli& cli)
         ("starttls", po::bool_switch(),
          "Also require STARTTLS to be offered and the TLS handshake to succeed (the "
          "certificate is not verified: use check_smtp_tls for that).")
-        ("min-mx", po::value<unsigned>()->value_name("N"),
+        ("min-mx", po::value<int>()->value_name("N"),
          "WARNING when the domain has fewer than N MX records.")
         ("expect", po::value<std::string>()->value_name("NAME,..."),
          "The MX host names the domain must have, no more and no fewer; WARNING otherwise.")
@@ -84,35 +88,28 @@ std::string local_host_name()
     return name;
 }
 
-// The plugin's own options, or the text of a usage error.
-std::variant<MxOptions, std::string> read_options(const mailmon::Cli& cli,
-                                                  const mailmon::CommonOptions& common)
+std::optional<std::string> optional_value(const po::variables_map& values, const char* key)
 {
-    const auto& values = cli.values();
-    MxOptions options;
-    for (const char* key : {"hostname", "domain"}) {
-        if (values.count(key) != 0) {
-            options.domain = values[key].as<std::string>();
-        }
-    }
-    if (options.domain.empty() || mailmon::normalise_name(options.domain).empty()) {
-        return std::string("missing -H/--hostname DOMAIN");
-    }
-    const auto optional = [&](const char* key) {
-        return values.count(key) != 0 ? std::optional(values[key].as<std::string>()) : std::nullopt;
-    };
-    auto thresholds = mailmon::parse_thresholds(optional("warning"), optional("critical"));
+    return values.count(key) != 0 ? std::optional(values[key].as<std::string>()) : std::nullopt;
+}
+
+// The judging policy, or the text of a usage error.
+std::variant<mailmon::MxPolicy, std::string> read_policy(const po::variables_map& values)
+{
+    mailmon::MxPolicy policy;
+    auto thresholds = mailmon::parse_thresholds(optional_value(values, "warning"),
+                                                optional_value(values, "critical"));
     if (!thresholds) {
         return thresholds.error().message;
     }
-    const unsigned port = values.count("port") != 0 ? values["port"].as<unsigned>() : 25;
-    if (port == 0 || port > 65535) {
-        return std::string("invalid -p/--port: use 1 to 65535");
-    }
-    auto& policy = options.policy;
     policy.banner = *thresholds;
-    policy.min_mx = values.count("min-mx") != 0 ? values["min-mx"].as<unsigned>() : 0;
-    if (const auto expect = optional("expect")) {
+    // int, not unsigned: Boost reads "-1" as a huge unsigned number without complaint.
+    const int min_mx = values.count("min-mx") != 0 ? values["min-mx"].as<int>() : 0;
+    if (min_mx < 0 || min_mx > 100) {
+        return std::string("invalid --min-mx: use 0 to 100");
+    }
+    policy.min_mx = static_cast<unsigned>(min_mx);
+    if (const auto expect = optional_value(values, "expect")) {
         boost::split(policy.expect, *expect, boost::is_any_of(","));
         policy.expect.erase(std::remove(policy.expect.begin(), policy.expect.end(), ""),
                             policy.expect.end());
@@ -120,27 +117,58 @@ std::variant<MxOptions, std::string> read_options(const mailmon::Cli& cli,
     policy.expect_critical = values["expect-critical"].as<bool>();
     policy.require_mail = values["require-mail"].as<bool>();
     policy.require_dnssec = values["require-dnssec"].as<bool>();
-    policy.starttls = values["starttls"].as<bool>();
+    return policy;
+}
+
+// The plugin's own options, or the text of a usage error.
+std::variant<MxOptions, std::string> read_options(const mailmon::Cli& cli,
+                                                  const mailmon::CommonOptions& common)
+{
+    const auto& values = cli.values();
+    if (values.count("hostname") != 0 && values.count("domain") != 0) {
+        return std::string("give the domain once, with -H or -D");
+    }
+    MxOptions options;
+    options.domain = optional_value(values, "hostname")
+                         .value_or(optional_value(values, "domain").value_or(""));
+    if (mailmon::normalise_name(options.domain).empty()) {
+        return std::string("missing -H/--hostname DOMAIN");
+    }
+    auto policy = read_policy(values);
+    if (const auto* error = std::get_if<std::string>(&policy)) {
+        return *error;
+    }
+    options.policy = std::get<mailmon::MxPolicy>(std::move(policy));
+    const int port = values.count("port") != 0 ? values["port"].as<int>() : 25;
+    if (port <= 0 || port > 65535) {
+        return std::string("invalid -p/--port: use 1 to 65535");
+    }
     options.check_ptr = values["check-ptr"].as<bool>();
     options.probe.port = static_cast<std::uint16_t>(port);
-    options.probe.starttls = policy.starttls;
-    options.probe.helo_name = optional("helo").value_or(local_host_name());
+    options.probe.starttls = values["starttls"].as<bool>();
+    options.probe.helo_name = optional_value(values, "helo").value_or(local_host_name());
     options.probe.ca_file = common.ca_file;
     options.probe.ca_path = common.ca_path;
     return options;
 }
 
+// -v: one line per probe; -vv adds the MX records and every banner.
 void trace(mailmon::Diagnostics& diagnostics, const mailmon::MxSurvey& survey)
 {
     for (const auto& target : survey.targets) {
+        diagnostics.note(2, "step=mx domain=" + survey.domain + " preference=" +
+                                std::to_string(target.preference) + " exchange=" + target.name +
+                                " addresses=" + std::to_string(target.addresses.size()));
         for (const auto& address : target.addresses) {
-            diagnostics.note(1, "step=probe host=" + target.name + " address=" + address.address +
-                                    " result=" + mailmon::sanitize(address.reason.empty()
-                                                                       ? "up"
-                                                                       : address.reason) +
-                                    " s=" + mailmon::format_number(
-                                                address.total_seconds.value_or(0.0))
-                                                .value_or("?"));
+            const auto seconds = address.total_seconds.value_or(0.0);
+            diagnostics.note(1, "step=probe host=" + target.name + " address=" +
+                                    address.address + " result=" +
+                                    (address.reason.empty() ? "up" : "'" + address.reason + "'") +
+                                    " s=" + mailmon::format_number(seconds).value_or("?"));
+            if (!address.banner.empty()) {
+                diagnostics.note(2, "step=banner address=" + address.address + " reply='" +
+                                        address.banner + "'");
+            }
         }
     }
 }

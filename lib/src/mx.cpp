@@ -160,9 +160,18 @@ State ptr_state(PtrOutcome ptr)
 }
 
 // One long-output line per address, and the PTR problems it adds.
-void judge_address(Verdict& verdict, const MxTarget& target, const AddressResult& address)
+// The lesser of two states: what a sub-result may add to the report when its parent is capped.
+State at_most(State state, State cap)
 {
-    const State state = address.outcome == ProbeOutcome::Up ? State::Ok : State::Critical;
+    return severity(state) <= severity(cap) ? state : cap;
+}
+
+// The address line shows its own state; what it adds to the report is capped by its MX's.
+void judge_address(Verdict& verdict, const MxTarget& target, const AddressResult& address,
+                   State cap)
+{
+    const State probe = address.outcome == ProbeOutcome::Up ? State::Ok : State::Critical;
+    const State state = worst(probe, ptr_state(address.ptr));
     std::string text =
         "    " + line_prefix(state) + address.address + ": " + outcome_text(address.outcome);
     if (!address.reason.empty()) {
@@ -173,7 +182,7 @@ void judge_address(Verdict& verdict, const MxTarget& target, const AddressResult
         text += ", " + std::string(ptr_text(address.ptr)) +
                 (address.ptr_names.empty() ? "" : " (" + address.ptr_names + ")");
     }
-    verdict.report.add_line(State::Ok, std::move(text));
+    verdict.report.add_line(at_most(state, worst(cap, ptr_state(address.ptr))), std::move(text));
     if (ptr_state(address.ptr) != State::Ok) {
         verdict.problem(State::Warning, State::Warning,
                         target.name + " " + address.address + ": " + ptr_text(address.ptr));
@@ -204,6 +213,22 @@ std::string target_problem(const MxTarget& target)
     return target.name + (target.duplicate ? " is listed twice" : ": not probed");
 }
 
+// The first MX (in preference order) using each address.
+using AddressOwners = std::map<std::string, std::string>;
+
+// ", shares 192.0.2.1 with mx1.example.org": two names on one host are no redundancy.
+std::string shared_addresses(const MxTarget& target, const AddressOwners& owners)
+{
+    std::string text;
+    for (const auto& address : target.addresses) {
+        const auto owner = owners.find(address.address);
+        if (owner != owners.end() && owner->second != target.name) {
+            text += ", shares " + address.address + " with " + owner->second;
+        }
+    }
+    return text;
+}
+
 std::string target_details(const MxTarget& target)
 {
     std::string text;
@@ -226,14 +251,15 @@ std::string target_details(const MxTarget& target)
 }
 
 // The long output of one MX, capped at WARNING when another MX accepts mail.
-void judge_target(Verdict& verdict, const MxTarget& target, bool any_accepts)
+void judge_target(Verdict& verdict, const MxTarget& target, bool any_accepts,
+                  const AddressOwners& owners)
 {
     const State raw = target_state(target);
     const State capped = any_accepts && raw == State::Critical ? State::Warning : raw;
-    verdict.report.add_line(State::Ok,
-                            line_prefix(raw) + target_label(target) + target_details(target));
+    verdict.report.add_line(capped, line_prefix(raw) + target_label(target) +
+                                        target_details(target) + shared_addresses(target, owners));
     for (const auto& address : target.addresses) {
-        judge_address(verdict, target, address);
+        judge_address(verdict, target, address, capped);
     }
     if (raw != State::Ok) {
         verdict.problem(capped, raw, target_problem(target));
@@ -256,9 +282,9 @@ void judge_dns(Verdict& verdict, const MxSurvey& survey, const MxPolicy& policy)
 {
     const bool insecure = policy.require_dnssec && !survey.authenticated;
     const State state = insecure ? State::Warning : State::Ok;
-    verdict.report.add_line(State::Ok, line_prefix(state) + "DNS " + survey.domain + ": " +
-                                           dnssec_text(survey) + ", lookups " +
-                                           seconds_text(survey.dns_seconds));
+    verdict.report.add_line(state, line_prefix(state) + "DNS " + survey.domain + ": " +
+                                       dnssec_text(survey) + ", lookups " +
+                                       seconds_text(survey.dns_seconds));
     if (insecure) {
         verdict.problem(State::Warning, State::Warning, "MX answer is not DNSSEC-validated");
     }
@@ -513,8 +539,14 @@ Report judge_mx(const MxSurvey& survey, const MxPolicy& policy)
     }
     const bool any_accepts =
         std::any_of(survey.targets.begin(), survey.targets.end(), target_accepts);
+    AddressOwners owners;
     for (const auto& target : survey.targets) {
-        judge_target(verdict, target, any_accepts);
+        for (const auto& address : target.addresses) {
+            owners.emplace(address.address, target.name);
+        }
+    }
+    for (const auto& target : survey.targets) {
+        judge_target(verdict, target, any_accepts, owners);
     }
     if (survey.targets.empty()) {
         verdict.problem(State::Critical, State::Critical, "no mail host to deliver to");

@@ -40,10 +40,36 @@ std::string first_detail(const std::vector<dns::Response>& responses, DnsStatus 
 {
     for (const auto& response : responses) {
         if (response.status == status) {
-            return sanitize(response.detail.empty() ? dns::to_string(status) : response.detail);
+            return sanitize(response.detail);
         }
     }
     return "";
+}
+
+// Why a target without any address cannot be probed: NXDOMAIN only when every family says so.
+std::pair<TargetFault, std::string> address_fault(const std::vector<dns::Response>& responses)
+{
+    const bool all_nxdomain =
+        !responses.empty() && std::all_of(responses.begin(), responses.end(), [](const auto& r) {
+            return r.status == DnsStatus::NxDomain;
+        });
+    if (all_nxdomain) {
+        return {TargetFault::NxDomain, ""};
+    }
+    if (any_status(responses, [](DnsStatus s) { return s == DnsStatus::ServFail; })) {
+        return {TargetFault::ServFail, first_detail(responses, DnsStatus::ServFail)};
+    }
+    const bool answered = any_status(
+        responses, [](DnsStatus s) { return s == DnsStatus::NoData || s == DnsStatus::NxDomain; });
+    if (answered && !any_status(responses, dns::is_soft_failure)) {
+        return {TargetFault::NoAddress, ""};
+    }
+    for (const auto& response : responses) {
+        if (dns::is_soft_failure(response.status) || response.status == DnsStatus::BadName) {
+            return {TargetFault::ResolverSilent, sanitize(dns::to_error(response).message)};
+        }
+    }
+    return {TargetFault::ResolverSilent, ""};
 }
 
 } // namespace
@@ -88,6 +114,8 @@ DomainOutcome implicit_mx_outcome(const std::vector<dns::Response>& addresses)
     return DomainOutcome::NoMailHost;
 }
 
+// LIMIT: when one family's lookup fails (SERVFAIL, timeout) and the other returns addresses,
+// the failure is not reported — the MX is judged on the addresses found.
 void apply_address_responses(MxTarget& target, const std::vector<dns::Response>& responses)
 {
     std::set<std::string> seen;
@@ -103,32 +131,8 @@ void apply_address_responses(MxTarget& target, const std::vector<dns::Response>&
             }
         }
     }
-    if (!target.addresses.empty() || target.fault != TargetFault::None) {
-        return;
-    }
-    const auto all = [&](DnsStatus status) {
-        return !responses.empty() && std::all_of(responses.begin(), responses.end(),
-                                                 [&](const auto& r) { return r.status == status; });
-    };
-    if (all(DnsStatus::NxDomain)) {
-        target.fault = TargetFault::NxDomain;
-    } else if (any_status(responses, [](DnsStatus s) { return s == DnsStatus::ServFail; })) {
-        target.fault = TargetFault::ServFail;
-        target.fault_detail = first_detail(responses, DnsStatus::ServFail);
-    } else if (any_status(responses,
-                          [](DnsStatus s) {
-                              return s == DnsStatus::NoData || s == DnsStatus::NxDomain;
-                          }) &&
-               !any_status(responses, [](DnsStatus s) { return dns::is_soft_failure(s); })) {
-        target.fault = TargetFault::NoAddress;
-    } else {
-        target.fault = TargetFault::ResolverSilent;
-        for (const auto& response : responses) {
-            if (dns::is_soft_failure(response.status) || response.status == DnsStatus::BadName) {
-                target.fault_detail = sanitize(dns::to_error(response).message);
-                break;
-            }
-        }
+    if (target.addresses.empty() && target.fault == TargetFault::None) {
+        std::tie(target.fault, target.fault_detail) = address_fault(responses);
     }
 }
 
@@ -207,24 +211,67 @@ MxSurvey discover_mx(dns::Resolver& resolver, const std::string& domain, Familie
     return survey;
 }
 
-namespace {
-
-PtrOutcome confirm(const std::string& address, const std::vector<std::string>& names,
-                   const std::map<std::string, dns::Response>& forward)
+PtrOutcome confirm_ptr(const std::string& address, const dns::Response& ptr,
+                       const std::vector<dns::Response>& forward)
 {
+    if (dns::is_soft_failure(ptr.status)) {
+        return PtrOutcome::Unresolved;
+    }
+    if (ptr.texts.empty()) {
+        return PtrOutcome::Missing;
+    }
     bool unresolved = false;
-    for (const auto& name : names) {
-        const auto found = forward.find(name);
-        if (found == forward.end()) {
-            continue;
-        }
-        const auto& addresses = found->second.addresses;
-        if (std::find(addresses.begin(), addresses.end(), address) != addresses.end()) {
+    for (const auto& response : forward) {
+        const auto& found = response.addresses;
+        if (std::find(found.begin(), found.end(), address) != found.end()) {
             return PtrOutcome::Confirmed;
         }
-        unresolved = unresolved || dns::is_soft_failure(found->second.status);
+        unresolved = unresolved || dns::is_soft_failure(response.status);
     }
     return unresolved ? PtrOutcome::Unresolved : PtrOutcome::Mismatch;
+}
+
+namespace {
+
+std::vector<std::string> distinct_addresses(const std::vector<MxTarget>& targets)
+{
+    std::vector<std::string> addresses;
+    for (const auto& target : targets) {
+        for (const auto& address : target.addresses) {
+            const auto& text = address.address;
+            if (std::find(addresses.begin(), addresses.end(), text) == addresses.end()) {
+                addresses.push_back(text);
+            }
+        }
+    }
+    return addresses;
+}
+
+dns::Type family_of(const std::string& address)
+{
+    return address.find(':') != std::string::npos ? dns::Type::AAAA : dns::Type::A;
+}
+
+// The forward lookups of every PTR name, all at once, grouped by the address they confirm.
+std::vector<std::vector<dns::Response>> forward_lookups(dns::Resolver& resolver,
+                                                        const std::vector<std::string>& addresses,
+                                                        const std::vector<dns::Response>& ptrs,
+                                                        const Deadline& deadline)
+{
+    std::vector<dns::Query> queries;
+    std::vector<std::size_t> owners;
+    for (std::size_t i = 0; i < ptrs.size(); ++i) {
+        for (const auto& name : ptrs[i].texts) {
+            queries.push_back(dns::Query{name, family_of(addresses[i])});
+            owners.push_back(i);
+        }
+    }
+    std::vector<std::vector<dns::Response>> grouped(ptrs.size());
+    auto responses = resolver.resolve(queries, deadline);
+    for (std::size_t q = 0; q < responses.size(); ++q) {
+        grouped[owners[q]].push_back(std::move(responses[q]));
+    }
+    return grouped;
 }
 
 } // namespace
@@ -233,54 +280,27 @@ void check_ptrs(dns::Resolver& resolver, std::vector<MxTarget>& targets, const D
 {
     std::vector<std::string> addresses;
     std::vector<dns::Query> reverse;
-    for (const auto& target : targets) {
-        for (const auto& address : target.addresses) {
-            const auto name = dns::reverse_name(address.address);
-            if (name &&
-                std::find(addresses.begin(), addresses.end(), address.address) == addresses.end()) {
-                addresses.push_back(address.address);
-                reverse.push_back(dns::Query{*name, dns::Type::PTR});
-            }
+    for (const auto& address : distinct_addresses(targets)) {
+        if (const auto name = dns::reverse_name(address)) {
+            addresses.push_back(address);
+            reverse.push_back(dns::Query{*name, dns::Type::PTR});
         }
     }
     const auto ptrs = resolver.resolve(reverse, deadline);
-
-    // Forward lookups of every PTR name, in the family of the address it came from.
-    std::map<std::string, dns::Response> forward;
-    std::vector<dns::Query> queries;
-    for (std::size_t i = 0; i < ptrs.size(); ++i) {
-        const bool v6 = addresses[i].find(':') != std::string::npos;
-        for (const auto& name : ptrs[i].texts) {
-            queries.push_back(dns::Query{name, v6 ? dns::Type::AAAA : dns::Type::A});
-        }
-    }
-    for (auto& response : resolver.resolve(queries, deadline)) {
-        forward[response.query.name + "/" + dns::to_string(response.query.type)] = response;
-    }
+    const auto forward = forward_lookups(resolver, addresses, ptrs, deadline);
 
     std::map<std::string, std::pair<PtrOutcome, std::string>> verdicts;
     for (std::size_t i = 0; i < ptrs.size(); ++i) {
-        const bool v6 = addresses[i].find(':') != std::string::npos;
-        const auto& response = ptrs[i];
-        std::vector<std::string> keys;
         std::string shown;
-        for (const auto& name : response.texts) {
-            keys.push_back(name + (v6 ? "/AAAA" : "/A"));
+        for (const auto& name : ptrs[i].texts) {
             shown += (shown.empty() ? "" : ",") + sanitize(name, 80);
         }
-        PtrOutcome outcome = PtrOutcome::Missing;
-        if (dns::is_soft_failure(response.status)) {
-            outcome = PtrOutcome::Unresolved;
-        } else if (!response.texts.empty()) {
-            outcome = confirm(addresses[i], keys, forward);
-        }
-        verdicts[addresses[i]] = {outcome, shown};
+        verdicts[addresses[i]] = {confirm_ptr(addresses[i], ptrs[i], forward[i]), shown};
     }
     for (auto& target : targets) {
         for (auto& address : target.addresses) {
             if (const auto found = verdicts.find(address.address); found != verdicts.end()) {
-                address.ptr = found->second.first;
-                address.ptr_names = found->second.second;
+                std::tie(address.ptr, address.ptr_names) = found->second;
             }
         }
     }

@@ -66,6 +66,7 @@ AddressResult address_result(const std::string& address, const ProbeResult& prob
     result.address = address;
     result.connect_seconds = probe.seconds(Phase::Connect);
     if (probe.banner) {
+        result.banner = sanitize(std::to_string(probe.banner->code) + " " + probe.banner->text());
         result.banner_seconds =
             result.connect_seconds.value_or(0.0) + probe.seconds(Phase::Banner).value_or(0.0);
     }
@@ -86,8 +87,10 @@ AddressResult address_result(const std::string& address, const ProbeResult& prob
         return result;
     }
     result.outcome = tls_phase(failure.phase) ? ProbeOutcome::TlsFailed : ProbeOutcome::Down;
-    result.reason =
-        std::string(phase_words(failure.phase)) + ": " + sanitize(cause(probe, failure.error));
+    // "STARTTLS failed" already names the step; only the handshake and the EHLO after it add one.
+    const bool named = failure.phase == Phase::StartTls;
+    result.reason = (named ? "" : std::string(phase_words(failure.phase)) + ": ") +
+                    sanitize(cause(probe, failure.error));
     return result;
 }
 
@@ -106,6 +109,10 @@ void probe_targets(std::vector<MxTarget>& targets, const MxProbeSettings& settin
         probes.emplace(entry.first, ProbeResult{});
     }
 
+    // LIMIT: one thread per distinct address, without a cap — a domain with hundreds of MX
+    // addresses starts hundreds of threads.
+    // LIMIT: every probe runs until the shared deadline — a tarpit address holds the check
+    // until -t less the reserve, since there is no shorter per-connection timeout.
     {
         // jthread joins on destruction, also when starting a later thread throws.
         std::vector<std::jthread> threads;

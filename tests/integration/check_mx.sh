@@ -5,26 +5,11 @@
 # SERVFAIL, a silent resolver, a tarpit MTA, IPv6, DNSSEC), each with its golden stdout (timings
 # replaced by "Xs"), exit code and empty stderr.
 set -uo pipefail
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 sandbox_env
 
 export plugin="$MAILMON_PLUGIN_BIN/check_mx"
-silent_peer=${MAILMON_SILENT_PEER:-$MAILMON_PLUGIN_BIN/../tests/integration/silent_peer}
-peers=()
-trap 'for pid in "${peers[@]}"; do kill "$pid" 2>/dev/null; done' EXIT
-
-# Starts a silent_peer (tcp|udp ADDRESS PORT) and waits until it is bound.
-start_silent_peer()
-{
-    local ready
-    ready=$(mktemp -u)
-    mkfifo "$ready"
-    "$silent_peer" "$@" >"$ready" &
-    peers+=($!)
-    read -r -t 5 _ <"$ready" || echo "FAIL: silent_peer $* did not start"
-    rm -f "$ready"
-}
-
 mx()
 {
     "$plugin" --dns-server "$MAILMON_DNS" "$@"
@@ -132,15 +117,21 @@ run mx -H bogus.test
 expect 2 "MX CRITICAL - bogus.test: MX lookup failed with SERVFAIL: validating senders cannot deliver | mx_count=0;;;0 mx_up=0;;;0;0 dns_time=Xs;;;0
 [OK] DNS bogus.test: DNSSEC status unknown (no answer), lookups Xs"
 
+check "MX target whose address lookup is SERVFAIL"
+run mx -H bogustarget.mailmon.test
+expect 2 "MX CRITICAL - bogustarget.mailmon.test: 0/1 MX up; mx1.bogus.test: address lookup failed (SERVFAIL) | mx_count=1;;;0 mx_up=0;;;0;1 dns_time=Xs;;;0
+[OK] DNS bogustarget.mailmon.test: DNSSEC not validated (no AD), lookups Xs
+[CRITICAL] mx1.bogus.test (pref 10): address lookup failed (SERVFAIL)"
+
 check "a resolver that never answers is UNKNOWN before -t"
-start_silent_peer udp "$MAILMON_DNS_SILENT" 53
+start_silent_udp "$MAILMON_DNS_SILENT" 53
 run "$plugin" --dns-server "$MAILMON_DNS_SILENT" -H good.mailmon.test -t 4
 expect 3 "MX UNKNOWN - good.mailmon.test: resolver did not answer the MX lookup (no answer before the deadline) | mx_count=0;;;0 mx_up=0;;;0;0 dns_time=Xs;;;0
 [OK] DNS good.mailmon.test: DNSSEC status unknown (no answer), lookups Xs"
 assert_faster_than 3900
 
 check "an MX that accepts TCP and never speaks is CRITICAL before -t"
-start_silent_peer tcp "$MAILMON_TARPIT" 25
+start_tarpit "$MAILMON_TARPIT" 25
 run mx -H tarpit.mailmon.test -t 3
 expect 2 "MX CRITICAL - tarpit.mailmon.test: 0/1 MX up; tarpit-host.mailmon.test: 127.25.0.66 down: no banner: timed out | mx_count=1;;;0 mx_up=0;;;0;1 dns_time=Xs;;;0
 [OK] DNS tarpit.mailmon.test: DNSSEC not validated (no AD), lookups Xs
@@ -187,6 +178,20 @@ assert_rc 1
 assert_first_line_re 'MX WARNING - dup\.mailmon\.test: 2/2 MX up; mx1\.mailmon\.test is listed twice \| .*'
 assert_stdout_contains "[WARNING] mx1.mailmon.test (pref 20): accepts, 2/2 addresses up, duplicate MX record"
 
+check "two MX names on one address"
+run mx -H dupaddr.mailmon.test
+assert_rc 0
+assert_stdout_contains "[OK] mx1b.mailmon.test (pref 20): accepts, 1/1 addresses up, shares 127.25.0.1 with mx1.mailmon.test"
+
+check "-vv adds the MX records and banners on stderr"
+run mx -H good.mailmon.test -vv
+assert_rc 0
+if [[ $RUN_STDERR == *"step=banner address=127.25.0.2 reply='220 mx2.mailmon.test ESMTP"* ]]; then
+    pass "stderr has the banner of mx2"
+else
+    fail "stderr has the banner of mx2" "step=banner address=127.25.0.2 reply='220 ..." "$RUN_STDERR"
+fi
+
 check "forward-confirmed reverse DNS"
 run mx -H good.mailmon.test --check-ptr
 assert_rc 1
@@ -225,6 +230,14 @@ check "a missing domain is a usage error"
 run "$plugin"
 assert_rc 3
 assert_first_line "MX UNKNOWN - missing -H/--hostname DOMAIN"
+
+check "bad option values are usage errors"
+for args in "-H a.test -D b.test" "-H a.test -p 0" "-H a.test --min-mx -1" "-H a.test -w 1x"; do
+    # shellcheck disable=SC2086 # one word per option
+    run "$plugin" $args
+    assert_rc 3
+    assert_first_line_re 'MX UNKNOWN - (give the domain once|invalid).*'
+done
 
 check "-v writes the steps to stderr"
 run mx -H good.mailmon.test -v

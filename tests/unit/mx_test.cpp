@@ -446,5 +446,60 @@ TEST_CASE("mx: a probe result becomes up, refusing, down or STARTTLS failed")
     mailmon::ProbeResult no_tls = fine;
     no_tls.failure = mailmon::ProbeFailure{
         Phase::StartTls, mailmon::make_error(mailmon::ErrorKind::Protocol, "STARTTLS not offered")};
-    CHECK(mailmon::address_result("192.0.2.1", no_tls).outcome == ProbeOutcome::TlsFailed);
+    no_tls.endpoint = "192.0.2.1:25";
+    no_tls.failure->error.message = "cannot start TLS with 192.0.2.1:25: STARTTLS not offered";
+    const auto tls_result = mailmon::address_result("192.0.2.1", no_tls);
+    CHECK(tls_result.outcome == ProbeOutcome::TlsFailed);
+    CHECK(tls_result.reason == "STARTTLS not offered");
+}
+
+TEST_CASE("mx: forward-confirmed reverse DNS from the PTR and forward responses")
+{
+    using mailmon::dns::Status;
+    auto named = [](std::vector<std::string> names) {
+        auto ptr = response(Status::Ok);
+        ptr.texts = std::move(names);
+        return ptr;
+    };
+    struct Row {
+        mailmon::dns::Response ptr;
+        std::vector<mailmon::dns::Response> forward;
+        PtrOutcome outcome;
+    };
+    const Row table[] = {
+        {named({"mx.example.org"}), {response(Status::Ok, {"192.0.2.1"})}, PtrOutcome::Confirmed},
+        {named({"a.example.org", "b.example.org"}),
+         {response(Status::Ok, {"192.0.2.9"}), response(Status::Ok, {"192.0.2.1"})},
+         PtrOutcome::Confirmed},
+        {named({"other.example.net"}), {response(Status::Ok, {"192.0.2.9"})}, PtrOutcome::Mismatch},
+        {named({"gone.example.net"}), {response(Status::NxDomain)}, PtrOutcome::Mismatch},
+        {named({"slow.example.net"}), {response(Status::Timeout)}, PtrOutcome::Unresolved},
+        {response(Status::NxDomain), {}, PtrOutcome::Missing},
+        {response(Status::NoData), {}, PtrOutcome::Missing},
+        {response(Status::ServFail), {}, PtrOutcome::Unresolved},
+    };
+    for (const auto& row : table) {
+        CHECK(mailmon::confirm_ptr("192.0.2.1", row.ptr, row.forward) == row.outcome);
+    }
+}
+
+TEST_CASE("mx: a line's own state is shown, what it adds is capped while another MX accepts")
+{
+    const auto survey_one_down =
+        survey(DomainOutcome::Mx, {mx(10, "mx1.example.org", {up("192.0.2.1")}),
+                                   mx(20, "mx2.example.org", {down("192.0.2.2", "refused")})});
+    const auto report = mailmon::judge_mx(survey_one_down, MxPolicy{});
+    REQUIRE(report.lines().size() == 5);
+    const State expected[] = {State::Ok, State::Ok, State::Ok, State::Warning, State::Warning};
+    for (std::size_t i = 0; i < 5; ++i) {
+        CAPTURE(report.lines()[i].text);
+        CHECK(report.lines()[i].state == expected[i]);
+    }
+    CHECK(report.lines()[3].text.rfind("[CRITICAL] mx2.example.org", 0) == 0);
+
+    auto all_down = survey_one_down;
+    all_down.targets[0].addresses[0] = down("192.0.2.1", "refused");
+    const auto critical = mailmon::judge_mx(all_down, MxPolicy{});
+    CHECK(critical.lines()[3].state == State::Critical);
+    CHECK(critical.lines()[4].state == State::Critical);
 }

@@ -52,6 +52,7 @@ struct AddressResult {
     std::optional<double> connect_seconds;
     std::optional<double> banner_seconds; // connect to banner
     std::optional<double> total_seconds;
+    std::string banner; // the banner reply, sanitised, for -vv
     PtrOutcome ptr = PtrOutcome::NotChecked;
     std::string ptr_names; // the PTR names seen, comma separated, sanitised
 };
@@ -107,7 +108,6 @@ struct MxPolicy {
     bool expect_critical = false; // a different MX set is CRITICAL instead of WARNING
     bool require_dnssec = false; // an MX answer without AD is WARNING
     Thresholds banner; // on the slowest banner time, seconds
-    bool starttls = false; // affects the wording only; outcomes carry the result
 };
 
 // The MX records turned into probe targets: sorted by preference then name, names lowercased
@@ -173,6 +173,12 @@ MxSurvey read_mx_answer(const std::string& domain, const dns::Response& mx,
 // the implicit MX), then the A/AAAA of every target at once. All within `deadline`.
 MxSurvey discover_mx(dns::Resolver& resolver, const std::string& domain, Families families,
                      const Deadline& deadline);
+
+// Forward-confirmed reverse DNS of one address: Confirmed when one of the forward responses
+// (A or AAAA of the PTR names) holds the address; Missing without PTR; Unresolved when a lookup
+// failed softly and nothing confirmed; Mismatch otherwise.
+PtrOutcome confirm_ptr(const std::string& address, const dns::Response& ptr,
+                       const std::vector<dns::Response>& forward);
 
 // --check-ptr: forward-confirmed reverse DNS of every address of every target, the PTR
 // lookups of all addresses at once, then the forward lookups of all PTR names at once.
