@@ -22,17 +22,22 @@ const char* const purpose =
     "never as listings.";
 
 const char* const usage =
-    "-H ADDRESS|HOST [-H ...] | --domain DOMAIN [...] [--zone NAME[=CODES][,FLAGS]] "
-    "[--domain-zone ...] [--zones-file FILE] [--no-default-zones] [--allowlist] [-w N] [-c N] "
-    "[--max-zone-errors N] [--dns-server HOST] [-t SECONDS]";
+    "-H ADDRESS|HOST ... | --domain DOMAIN ...\n"
+    "    [--zone NAME[=CODES][,FLAGS] ...] [--domain-zone NAME[=CODES][,FLAGS] ...]\n"
+    "    [--zones-file FILE] [--no-default-zones] [--allowlist] [-w COUNT] [-c COUNT]\n"
+    "    [--max-zone-errors N] [--dns-server HOST] [-t SECONDS]";
 
 const char* const notes =
-    "States: CRITICAL when a target is listed on at least -c zones (default 1), WARNING at -w "
-    "(default 1) or when only zones marked 'warning' list it; zone errors, broken and silent "
-    "zones give WARNING above --max-zone-errors and UNKNOWN when no zone answers usably. "
-    "Flags after a zone: ipv4, ipv6, ipv6-only, txt, no-txt, no-selftest, warning. "
-    "Example: check_dnsbl -H mx1.example.org --zone zen.spamhaus.org=127.0.0.[2..11] "
-    "--dns-server 127.0.0.1";
+    "States:\n"
+    " CRITICAL  a target is listed on at least -c zones (default 1)\n"
+    " WARNING   listed on at least -w zones (default 1), or only on zones flagged\n"
+    "           'warning'; or zone errors, broken or silent zones above\n"
+    "           --max-zone-errors (these never make CRITICAL)\n"
+    " UNKNOWN   no zone gave a usable answer; our resolver did not answer\n"
+    "Zone flags: ipv4, ipv6, ipv6-only, txt, no-txt, no-selftest, warning.\n"
+    "Example:\n"
+    " check_dnsbl --domain example.org --dns-server 127.0.0.1 \\\n"
+    "     --zone 'zen.spamhaus.org=127.0.0.[2..11]' --zone bl.spamcop.net,warning\n";
 
 struct Settings {
     bl::TargetRequest request;
@@ -139,6 +144,9 @@ mailmon::Result<Settings> read_settings(const po::variables_map& values,
     settings.judge.max_zone_errors = values["max-zone-errors"].as<unsigned>();
     settings.try_timeout = *timeout;
     settings.tries = static_cast<int>(values["tries"].as<unsigned>());
+    if (settings.tries < 1) {
+        return mailmon::make_error(mailmon::ErrorKind::Usage, "--tries must be at least 1");
+    }
     return settings;
 }
 
@@ -176,6 +184,9 @@ int check(const Settings& settings, const mailmon::CommonOptions& common)
                             " failures=" + std::to_string(found.failures.size()));
 
     // The zones get most of what is left; the TXT round for the listings gets the rest.
+    // LIMIT: every query of the round goes out at once; a server with a small UDP receive
+    // buffer (rbldnsd keeps 128 KiB, about 150 queries) drops the excess, which c-ares sends
+    // again after --query-timeout — such a run takes one try longer but stays correct.
     const auto left = targets_deadline.remaining();
     const auto plan = bl::plan_queries(found.targets, settings.zones);
     const auto answers = resolver->resolve(plan.queries, targets_deadline.capped(left * 3 / 4));
@@ -230,10 +241,16 @@ int main(int argc, char** argv)
              "Wait per DNS try (default: an eighth of -t, at most 2 s; the retry waits twice "
              "as long).")
             ("tries", po::value<unsigned>()->default_value(2)->value_name("N"),
-             "DNS tries per query (default 2).");
+             "DNS tries per query (default 2).")
+            ("list-zones", po::bool_switch(),
+             "Print the built-in zone catalogue with its date and exit.");
         const auto parsed = cli.parse(argc, argv);
         if (const auto* exit = std::get_if<mailmon::CliExit>(&parsed)) {
             return mailmon::emit_text(exit->text, exit->exit_code);
+        }
+        if (cli.values()["list-zones"].as<bool>()) {
+            // Exit 3 like --help and --version: information, not a check result.
+            return mailmon::emit_text(bl::describe_catalogue(), 3);
         }
         const auto& common = std::get<mailmon::CommonOptions>(parsed);
         const auto settings = read_settings(cli.values(), common);

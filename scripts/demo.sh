@@ -29,9 +29,26 @@ plugin_built()
     [ -x "build/plugins/$1" ]
 }
 
+# check_dnsbl on the sandbox's rbldnsd zones: a clean and a listed address on 50 zones, a
+# mail domain and its MX, and the zones that must never page: an error code, a dead list.
+demo_dnsbl()
+{
+    plugin_built check_dnsbl || return 0
+    local dnsbl=(build/plugins/check_dnsbl --dns-server "$MAILMON_DNS" --no-default-zones)
+    local zones=$MAILMON_SANDBOX_DIR/demo-zones.conf i
+    for i in $(seq -w 1 50); do
+        echo "ip zone$i.bl.test"
+    done >"$zones"
+    echo "domain dbl.bl.test" >>"$zones"
+    show "${dnsbl[@]}" --zones-file "$zones" -H 127.0.0.9
+    show "${dnsbl[@]}" --zones-file "$zones" -H 127.0.0.11 -w 1 -c 3
+    show "${dnsbl[@]}" --zones-file "$zones" --domain good.mailmon.test
+    show "${dnsbl[@]}" --zone zone01.bl.test --zone error.bl.test --zone dead.bl.test -H 127.0.0.9
+}
+
 demo_cases()
 {
-    :
+    demo_dnsbl
 }
 
 demo_cases

@@ -37,7 +37,8 @@ Result<std::bitset<256>> parse_octet(std::string_view text)
         const auto item = body.substr(start, end - start);
         const auto dots = item.find("..");
         auto first = parse_octet_number(item.substr(0, dots));
-        auto last = dots == std::string_view::npos ? first : parse_octet_number(item.substr(dots + 2));
+        auto last = dots == std::string_view::npos ? first
+                                                   : parse_octet_number(item.substr(dots + 2));
         if (!first || !last) {
             return (!first ? first : last).error();
         }
@@ -367,7 +368,7 @@ Classification classify(const Zone& zone, dns::Status status,
         return {Verdict::NotListed, {}, {}, {}};
     }
     if (status != dns::Status::Ok) {
-        return {Verdict::Unanswered, {}, std::string("no answer: ") + dns::to_string(status), {}};
+        return {Verdict::Unanswered, {}, dns::to_string(status), {}};
     }
     std::vector<Code> codes;
     for (const auto& address : addresses) {

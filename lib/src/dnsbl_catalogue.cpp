@@ -3,6 +3,8 @@
 // each operator documents them (checked 2026-12; docs/check_dnsbl.md has the same table).
 #include "mailmon/dnsbl.hpp"
 
+#include <algorithm>
+
 namespace mailmon::dnsbl {
 
 namespace {
@@ -162,6 +164,24 @@ const std::vector<CatalogueEntry>& catalogue()
 {
     static const std::vector<CatalogueEntry> entries = build_catalogue();
     return entries;
+}
+
+std::string describe_catalogue()
+{
+    std::string text = "Built-in zones, checked " + std::string(catalogue_date) +
+                       " (* = checked by default):\n";
+    for (const auto& entry : catalogue()) {
+        const Zone& zone = entry.zone;
+        const char* kind = zone.role == Role::Allow      ? "allow "
+                           : zone.kind == ListKind::Domain ? "domain"
+                                                           : "ip    ";
+        std::string name = zone.name;
+        name.resize(std::max<std::size_t>(name.size(), 24), ' ');
+        text += std::string(entry.enabled_by_default ? "* " : "  ") + name + " " + kind + " " +
+                zone.listed.text() + (zone.worst == State::Warning ? " warning" : "") + "\n    " +
+                entry.description + "\n";
+    }
+    return text;
 }
 
 std::optional<Zone> find_zone(std::string_view name)

@@ -162,9 +162,10 @@ Assessment assess(const Plan& plan, const std::vector<Target>& targets,
         }
     }
     for (std::size_t t = 0; t < targets.size(); ++t) {
-        TargetResult target{targets[t], 0, {}};
+        TargetResult target{targets[t], 0, 0, {}};
         for (std::size_t z = 0; z < zones.size(); ++z) {
             const auto index = plan.cells[t][z];
+            target.applicable += index ? 1 : 0;
             if (!index || result.health[z].health != Health::Usable) {
                 continue;
             }

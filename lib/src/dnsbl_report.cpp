@@ -66,6 +66,10 @@ struct Judged {
 State judge_target(const TargetResult& target, const std::vector<Zone>& zones,
                    const JudgeOptions& options)
 {
+    // A target no zone serves (an IPv6 address among IPv4 lists) is skipped, not a failure.
+    if (target.applicable == 0) {
+        return State::Ok;
+    }
     if (target.checked == 0) {
         return State::Unknown;
     }
@@ -141,6 +145,51 @@ void add_listing_lines(Report& report, const Judged& judged, const std::vector<Z
         }
         report.add_line(state, std::move(text));
     }
+}
+
+// Every target judged, the one that decides the state first.
+std::vector<Judged> judge_all(const Assessment& assessment, const std::vector<Zone>& zones,
+                              const JudgeOptions& options)
+{
+    std::vector<Judged> judged;
+    for (const auto& target : assessment.targets) {
+        judged.push_back({&target, judge_target(target, zones, options)});
+    }
+    std::stable_sort(judged.begin(), judged.end(), [](const Judged& a, const Judged& b) {
+        return severity(a.state) > severity(b.state) ||
+               (a.state == b.state && a.result->listings.size() > b.result->listings.size());
+    });
+    return judged;
+}
+
+// Listing lines, and a summary part for each target that is listed or not OK (the first one
+// always); the rest are counted. Returns how many targets no zone serves.
+std::size_t add_targets(Report& report, std::vector<std::string>& summary,
+                        const std::vector<Judged>& judged, const std::vector<Zone>& zones,
+                        Role role)
+{
+    std::size_t quiet = 0;
+    std::size_t skipped = 0;
+    for (const auto& j : judged) {
+        if (j.result->applicable == 0) {
+            ++skipped;
+            report.add_line(State::Ok, describe(j.result->target) +
+                                           " not checked: no zone of this run serves it");
+            continue;
+        }
+        report.raise(j.state);
+        add_listing_lines(report, j, zones, role);
+        if (summary.empty() || !j.result->listings.empty() || j.state != State::Ok) {
+            summary.push_back(target_summary(j, zones, role));
+        } else {
+            ++quiet;
+        }
+    }
+    if (quiet > 0) {
+        summary.push_back(std::to_string(quiet) +
+                          (quiet == 1 ? " other target not listed" : " other targets not listed"));
+    }
+    return skipped;
 }
 
 std::string problem_line(const Zone& zone, const ZoneHealth& health)
@@ -267,31 +316,10 @@ Report build_report(const Assessment& assessment, const std::vector<Zone>& zones
         report.add_line(failure.state, failure.text);
         summary.push_back(failure.text);
     }
-    std::vector<Judged> judged;
-    for (const auto& target : assessment.targets) {
-        judged.push_back({&target, judge_target(target, zones, options)});
-    }
-    std::stable_sort(judged.begin(), judged.end(), [](const Judged& a, const Judged& b) {
-        return severity(a.state) > severity(b.state) ||
-               (a.state == b.state && a.result->listings.size() > b.result->listings.size());
-    });
-    std::size_t quiet = 0;
-    for (const auto& j : judged) {
-        report.raise(j.state);
-        add_listing_lines(report, j, zones, options.role);
-        const bool first = summary.empty() && &j == &judged.front();
-        if (first || !j.result->listings.empty() || j.state != State::Ok) {
-            summary.push_back(target_summary(j, zones, options.role));
-        } else {
-            ++quiet;
-        }
-    }
-    if (quiet > 0) {
-        summary.push_back(std::to_string(quiet) +
-                          (quiet == 1 ? " other target not listed" : " other targets not listed"));
-    }
-    if (judged.empty() && failures.empty()) {
-        summary.push_back("nothing to check: no target has an address or domain for the zones");
+    const auto judged = judge_all(assessment, zones, options);
+    const std::size_t skipped = add_targets(report, summary, judged, zones, options.role);
+    if (skipped == judged.size() && failures.empty()) {
+        summary.push_back("nothing to check: no zone of this run serves the targets");
         report.raise(State::Unknown);
     }
     const auto counts = count_zones(assessment, zones);

@@ -94,6 +94,38 @@ void take_addresses(const std::vector<dns::Response>& responses, std::size_t fir
     }
 }
 
+// The second round: the addresses of each domain's mail exchangers, or of the domain itself
+// when it has no MX (RFC 5321 5.1); a null MX (RFC 7505) adds no address.
+void resolve_exchanges(dns::Resolver& resolver, const TargetRequest& request,
+                       const std::vector<dns::Response>& mx_answers, const Deadline& deadline,
+                       TargetSet& targets, std::vector<TargetFailure>& failures)
+{
+    const std::size_t per_name = (request.ipv4 ? 1 : 0) + (request.ipv6 ? 1 : 0);
+    std::vector<std::string> hosts;
+    for (std::size_t d = 0; d < request.domains.size(); ++d) {
+        const auto& mx = mx_answers[d];
+        if (mx.status == dns::Status::NoData) {
+            hosts.push_back(plain_name(request.domains[d]));
+        } else if (mx.status != dns::Status::Ok) {
+            failures.push_back({failure_state({&mx}), dns::to_error(mx).message});
+        }
+        for (const auto& exchange : mx.mx) {
+            if (!exchange.exchange.empty()) {
+                hosts.push_back(plain_name(exchange.exchange));
+            }
+        }
+    }
+    std::vector<dns::Query> queries;
+    for (const auto& host : hosts) {
+        add_address_queries(queries, host, request);
+    }
+    const auto answers = queries.empty() ? std::vector<dns::Response>()
+                                         : resolver.resolve(queries, deadline);
+    for (std::size_t h = 0; h < hosts.size(); ++h) {
+        take_addresses(answers, h * per_name, per_name, hosts[h], targets, failures);
+    }
+}
+
 } // namespace
 
 ResolvedTargets resolve_targets(dns::Resolver& resolver, const TargetRequest& request,
@@ -122,31 +154,9 @@ ResolvedTargets resolve_targets(dns::Resolver& resolver, const TargetRequest& re
         take_addresses(first, n * per_name, per_name, names[n], targets, failures);
     }
 
-    // Second round: the mail exchangers of each domain, or the domain itself without MX.
-    std::vector<dns::Query> second;
-    std::vector<std::string> hosts;
-    for (std::size_t d = 0; d < request.domains.size(); ++d) {
-        const auto& mx = first[names.size() * per_name + d];
-        const std::string domain = plain_name(request.domains[d]);
-        if (mx.status == dns::Status::NoData) {
-            hosts.push_back(domain);
-        } else if (mx.status != dns::Status::Ok) {
-            failures.push_back({failure_state({&mx}), dns::to_error(mx).message});
-        }
-        for (const auto& exchange : mx.mx) {
-            if (!exchange.exchange.empty()) {
-                hosts.push_back(plain_name(exchange.exchange));
-            }
-        }
-    }
-    for (const auto& host : hosts) {
-        add_address_queries(second, host, request);
-    }
-    const auto answers = second.empty() ? std::vector<dns::Response>()
-                                        : resolver.resolve(second, deadline);
-    for (std::size_t h = 0; h < hosts.size(); ++h) {
-        take_addresses(answers, h * per_name, per_name, hosts[h], targets, failures);
-    }
+    const std::vector<dns::Response> mx(first.begin() + static_cast<long>(names.size() * per_name),
+                                        first.end());
+    resolve_exchanges(resolver, request, mx, deadline, targets, failures);
     return {targets.take(), std::move(failures)};
 }
 

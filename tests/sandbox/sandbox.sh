@@ -154,7 +154,8 @@ make_rbl()
 }
 
 # Prints the rbldnsd zone arguments: zone01..zone50 with the RFC 5782 entries (127.0.0.10 also
-# on the first two, 127.0.0.11 on the first five), then the special lists.
+# on the first two, 127.0.0.11 on the first five, mx2 127.25.0.2 on zone10), then the special
+# lists.
 rbl_zones()
 {
     local i zone files
@@ -163,6 +164,7 @@ rbl_zones()
         files=common,rfc5782.ip4
         ((10#$i <= 2)) && files+=,two.ip4
         ((10#$i <= 5)) && files+=,five.ip4
+        ((10#$i == 10)) && files+=,mx.ip4
         echo "$zone:ip4set:$files"
     done
     echo "error.bl.test:ip4set:common,error.ip4"

@@ -94,6 +94,10 @@ struct CatalogueEntry {
 // The built-in catalogue (see docs/check_dnsbl.md for the table and its date).
 const std::vector<CatalogueEntry>& catalogue();
 
+// The catalogue as text for --list-zones: its date, then one line per entry with the name,
+// kind, default set, listed codes and description.
+std::string describe_catalogue();
+
 // The catalogue's knowledge of a zone name: an exact entry, or a "*.suffix" entry such as a
 // Spamhaus DQS zone "KEY.zen.dq.spamhaus.net" (then named as asked). nullopt if unknown.
 std::optional<Zone> find_zone(std::string_view name);
@@ -193,7 +197,8 @@ struct Listing {
 
 struct TargetResult {
     Target target;
-    std::size_t checked = 0; // usable zones that answered for this target
+    std::size_t applicable = 0; // zones of this run that serve the target's kind and family
+    std::size_t checked = 0;    // usable zones that answered for this target
     std::vector<Listing> listings;
 };
 
