@@ -6,6 +6,7 @@
 #include "mailmon/dns.hpp"
 #include "mailmon/mail_cert.hpp"
 #include "mailmon/mx.hpp"
+#include "mailmon/net.hpp"
 #include "mailmon/output.hpp"
 #include "mailmon/run.hpp"
 
@@ -184,6 +185,35 @@ void add_domain(dns::Resolver& resolver, const CertOptions& options, Families fa
     }
 }
 
+// -v: one line per endpoint with the time of every phase; -vv adds the chain as sent.
+void trace_probe(Diagnostics& diagnostics, const EndpointProbe& endpoint)
+{
+    if (!diagnostics.enabled(1)) {
+        return;
+    }
+    std::string line = "step=probe host=" + endpoint.host +
+                       " endpoint=" + endpoint_name(endpoint.address, endpoint.port);
+    for (const PhaseTime& timing : endpoint.probe.timings) {
+        line += std::string(" ") + to_string(timing.phase) +
+                "_ms=" + format_number(timing.seconds * 1000).value_or("?");
+    }
+    line += " result=" + (endpoint.probe.failure ? sanitize(endpoint.probe.failure->error.message)
+                                                 : std::string("ok"));
+    diagnostics.note(1, line);
+    if (!diagnostics.enabled(2) || !endpoint.probe.tls) {
+        return;
+    }
+    int depth = 0;
+    for (const Der& der : endpoint.probe.tls->chain_der) {
+        const auto info = inspect_certificate(der);
+        diagnostics.note(
+            2, "step=chain endpoint=" + endpoint_name(endpoint.address, endpoint.port) +
+                   " depth=" + std::to_string(depth++) +
+                   " subject=" + (info ? quoted(info->subject) : std::string("unreadable")) +
+                   " not_after=" + (info ? format_utc(info->not_after) : std::string("?")));
+    }
+}
+
 Report run_check(const CertOptions& options, const CommonOptions& common, Diagnostics& diagnostics,
                  const Deadline& targets)
 {
@@ -213,9 +243,11 @@ Report run_check(const CertOptions& options, const CommonOptions& common, Diagno
     const SystemTime now = std::chrono::system_clock::now();
     std::vector<EndpointVerdict> verdicts;
     for (const EndpointProbe& endpoint : endpoints) {
+        trace_probe(diagnostics, endpoint);
         verdicts.push_back(judge_endpoint(endpoint, *store, options.policy, now));
-        diagnostics.note(1, "step=judge endpoint=" + verdicts.back().label +
-                                " state=" + to_string(verdicts.back().state));
+        diagnostics.note(1,
+                         "step=judge endpoint=" + endpoint_name(endpoint.address, endpoint.port) +
+                             " state=" + to_string(verdicts.back().state));
     }
     return build_report(verdicts, discovery, options.policy);
 }

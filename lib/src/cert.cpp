@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -285,6 +286,28 @@ std::string format_utc(SystemTime time)
     return text.data();
 }
 
+Status load_system_trust(x509_store_st* store)
+{
+    const char* file = std::getenv(X509_get_default_cert_file_env());
+    const char* directory = std::getenv(X509_get_default_cert_dir_env());
+    if (directory == nullptr || *directory == '\0') {
+        directory = X509_get_default_cert_dir();
+    }
+    if (file != nullptr && *file != '\0' && X509_STORE_load_file(store, file) != 1) {
+        return make_error(ErrorKind::Config, "cannot load the system trust store " +
+                                                 std::string(file) + ": " + take_openssl_errors());
+    }
+    // A directory that does not exist is no error here either: OpenSSL's defaults skip it.
+    X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
+    if (lookup == nullptr || X509_LOOKUP_add_dir(lookup, directory, X509_FILETYPE_PEM) != 1) {
+        return make_error(ErrorKind::Config, "cannot load the system trust store " +
+                                                 std::string(directory) + ": " +
+                                                 take_openssl_errors());
+    }
+    ERR_clear_error();
+    return success();
+}
+
 void TrustStore::Free::operator()(x509_store_st* store) const
 {
     X509_STORE_free(store);
@@ -301,9 +324,9 @@ Result<TrustStore> TrustStore::load(const std::string& ca_file, const std::strin
         return make_error(ErrorKind::Internal, "cannot create a trust store: out of memory");
     }
     if (ca_file.empty() && ca_path.empty()) {
-        if (X509_STORE_set_default_paths(store.get()) != 1) {
-            return make_error(ErrorKind::Config,
-                              "cannot load the system trust store: " + take_openssl_errors());
+        auto loaded = load_system_trust(store.get());
+        if (!loaded) {
+            return loaded.error();
         }
         return store;
     }

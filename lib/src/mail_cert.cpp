@@ -383,8 +383,10 @@ std::string summary(const std::vector<EndpointVerdict>& verdicts, const std::vec
         }
     }
     if (soonest != nullptr) {
-        text += "; soonest expiry in " + fixed1(*soonest->chain_days_min) + " days at " +
-                soonest->label;
+        const double days = *soonest->chain_days_min;
+        text += days < 0 ? "; soonest expiry: expired " + fixed1(-days) + " days ago at "
+                         : "; soonest expiry in " + fixed1(days) + " days at ";
+        text += soonest->label;
     }
     return text;
 }

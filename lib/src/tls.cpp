@@ -3,6 +3,8 @@
 // and the TLS Stream.
 #include "mailmon/tls.hpp"
 
+#include "mailmon/cert.hpp"
+
 #include "openssl_ptr.hpp"
 #include "sys_error.hpp"
 
@@ -73,11 +75,10 @@ Error openssl_failure(ErrorKind kind, const std::string& what)
 
 Status load_trust_store(SSL_CTX* context, const TlsOptions& options)
 {
+    // The hashed directory is read lazily; parsing the whole bundle per context cost more CPU
+    // than the rest of a probe.
     if (options.ca_file.empty() && options.ca_path.empty()) {
-        if (SSL_CTX_set_default_verify_paths(context) != 1) {
-            return openssl_failure(ErrorKind::Config, "load the system trust store");
-        }
-        return success();
+        return load_system_trust(SSL_CTX_get_cert_store(context));
     }
     const char* file = options.ca_file.empty() ? nullptr : options.ca_file.c_str();
     const char* path = options.ca_path.empty() ? nullptr : options.ca_path.c_str();

@@ -18,7 +18,8 @@ readonly v6_addresses=("$v6_prefix::25:1" "$v6_prefix::25:6")
 
 # One Postfix endpoint per line: address, host name in the banner, certificate chain file in
 # $run/tls. A later test gives one address another certificate by changing its third field.
-readonly endpoints=(
+# The certificate variants of cert-variants.sh join when mailmon-testcert was found at start.
+endpoints=(
     "127.25.0.1 mx1.mailmon.test leaf.chain.pem"
     "127.25.0.2 mx2.mailmon.test leaf.chain.pem"
     "127.25.0.3 mx3.mailmon.test leaf.chain.pem"
@@ -28,6 +29,12 @@ readonly endpoints=(
 readonly leaf_names=(mx.mailmon.test mx1.mailmon.test mx1b.mailmon.test mx2.mailmon.test
     mx3.mailmon.test mx6.mailmon.test mx1.signed.test mx1.bogus.test)
 readonly ready_seconds=30
+
+# shellcheck source=cert-variants.sh
+source "$here/cert-variants.sh"
+if [[ -f $run/state/variants ]]; then
+    endpoints+=("${variant_endpoints[@]}")
+fi
 
 die()
 {
@@ -135,6 +142,9 @@ make_zones()
         done
     done
 
+    if [[ -f $run/state/variants ]]; then
+        variant_tlsa_records "$dns"
+    fi
     signed_ds=$(sign_zone signed.test)
     # Signatures that expired years ago: validation fails, so Unbound answers SERVFAIL.
     bogus_ds=$(sign_zone bogus.test -i 20190101000000 -e 20200101000000)
@@ -311,7 +321,7 @@ daemons_running()
 
 cmd_start()
 {
-    local started=$SECONDS
+    local started=$SECONDS testcert
     ((EUID == 0)) || die "start needs root (it binds port 53 and 25 and adds addresses to lo)"
     if [[ -d $run/state ]]; then
         if daemons_running && [[ -z $(first_unready) ]]; then
@@ -326,6 +336,14 @@ cmd_start()
     mkdir -p "$run"/{state,tls,dns,rbl,log,pid}
     make_ca
     make_leaf
+    testcert=$(find_testcert)
+    if [[ -n $testcert ]]; then
+        make_cert_variants
+        touch "$run/state/variants"
+        endpoints+=("${variant_endpoints[@]}")
+    else
+        note "mailmon-testcert not built: starting without the certificate variants"
+    fi
     make_zones
     make_rbl
     make_postfix

@@ -66,6 +66,13 @@ Result<bool> matches_name(std::span<const std::uint8_t> der, std::string_view na
 // A date as "2026-12-31 23:59:59 UTC".
 std::string format_utc(SystemTime time);
 
+// Points `store` at the system trust store the way OpenSSL's defaults do ($SSL_CERT_FILE and
+// $SSL_CERT_DIR first), but reads the default bundle file only when $SSL_CERT_FILE names one:
+// otherwise the hashed directory alone is used, which is read lazily, one issuer at a time.
+// Parsing Debian's 140-root bundle costs about 20 ms of CPU per load; the directory holds the
+// same roots (update-ca-certificates writes both). Errors: Config naming what failed.
+Status load_system_trust(x509_store_st* store);
+
 // A set of trusted roots. Read-only after creation, so threads may verify against one store.
 class TrustStore {
 public:
