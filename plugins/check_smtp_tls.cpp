@@ -185,6 +185,9 @@ void fill_probe_template(const Values& values, const mailmon::CommonOptions& com
     probe.tls.verify_name = probe.tls.sni.empty() ? options.host : probe.tls.sni;
     probe.tls.ca_file = common.ca_file;
     probe.tls.ca_path = common.ca_path;
+    if (common.ca_file.empty() && common.ca_path.empty()) {
+        probe.tls.ca_path = mailmon::system_ca_dir();
+    }
     // Lower versions must still connect, so --min-tls can report them as WARNING.
     probe.tls.min_version = mailmon::TlsVersion::Tls10;
     probe.tls.dane_base_domain = options.host;

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <openssl/x509.h>
 #include <thread>
 
 namespace mailmon {
@@ -91,9 +93,10 @@ Result<std::vector<PortPlan>> plan_ports(std::string_view ports,
                                          const std::vector<std::string>& modes)
 {
     std::vector<PortPlan> plans;
-    while (!ports.empty()) {
-        const std::size_t comma = ports.find(',');
-        auto port = parse_port(ports.substr(0, comma));
+    // Every piece between commas must be a port: "25," and "" are mistakes, not shorthands.
+    for (std::size_t start = 0;;) {
+        const std::size_t comma = ports.find(',', start);
+        auto port = parse_port(ports.substr(start, comma - start));
         if (!port) {
             return port.error();
         }
@@ -101,10 +104,10 @@ Result<std::vector<PortPlan>> plan_ports(std::string_view ports,
                          [&](const PortPlan& plan) { return plan.port == *port; })) {
             plans.push_back(PortPlan{*port, default_mode(*port)});
         }
-        ports.remove_prefix(comma == std::string_view::npos ? ports.size() : comma + 1);
-    }
-    if (plans.empty()) {
-        return make_error(ErrorKind::Usage, "invalid port list: it is empty");
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        start = comma + 1;
     }
     for (const std::string& mode : modes) {
         auto applied = apply_mode(plans, mode);
@@ -220,6 +223,20 @@ DaneLookup read_tlsa_response(const dns::Response& response)
     return lookup;
 }
 
+std::string system_ca_dir()
+{
+    namespace fs = std::filesystem;
+    const fs::path directory = X509_get_default_cert_dir();
+    std::error_code error;
+    for (fs::directory_iterator entry(directory, error), end; !error && entry != end;
+         entry.increment(error)) {
+        if (entry->path().extension() == ".0") {
+            return directory.string();
+        }
+    }
+    return {};
+}
+
 namespace {
 
 bool resolver_silent(const dns::Response& response)
@@ -305,7 +322,7 @@ bool mentions(const Error& error, std::string_view words)
 
 std::string reply_words(const Reply& reply)
 {
-    return std::to_string(reply.code) + " " + quoted(reply.text(), 120);
+    return std::to_string(reply.code) + " " + mailmon::quoted(reply.text(), 120);
 }
 
 // The phase that failed in the operator's words. The library's messages are matched for the
@@ -332,7 +349,11 @@ std::string handshake_problem(const Endpoint& endpoint, const Error& error)
     const ProbeResult& probe = endpoint.probe;
     if (endpoint.plan.mode == SmtpMode::ImplicitTls && error.kind == ErrorKind::Protocol &&
         mentions(error, "plain text")) {
-        return "plain text on an implicit-TLS port: " + cause_of(probe, error) + " (use --mode " +
+        // The library says "the server answered in plain text: '220 ...'".
+        const std::string cause = cause_of(probe, error);
+        const std::size_t quote = cause.find('\'');
+        return "plain text on an implicit-TLS port: the server sent " +
+               (quote == std::string::npos ? cause : cause.substr(quote)) + " (use --mode " +
                std::to_string(endpoint.plan.port) + ":starttls if it is a STARTTLS port)";
     }
     if (error.kind == ErrorKind::Timeout) {
@@ -474,10 +495,10 @@ void judge_tls(const Endpoint& endpoint, const SmtpTlsPolicy& policy, Findings& 
 void judge_session(const Endpoint& endpoint, const SmtpTlsPolicy& policy, Findings& found)
 {
     const ProbeResult& probe = endpoint.probe;
-    if (!policy.expect.empty() && probe.banner &&
+    if (!policy.expect.empty() && probe.banner && probe.banner->code == 220 &&
         probe.banner->text().find(policy.expect) == std::string::npos) {
-        found.add(State::Warning, "banner lacks " + quoted(policy.expect) + ": " +
-                                      quoted(probe.banner->text(), 120));
+        found.add(State::Warning, "banner lacks " + mailmon::quoted(policy.expect) + ": " +
+                                      mailmon::quoted(probe.banner->text(), 120));
     }
     if (endpoint.plan.mode == SmtpMode::StartTls && is_submission_port(endpoint.plan.port) &&
         probe.capabilities && probe.capabilities->has("AUTH")) {
@@ -559,10 +580,10 @@ std::string tls_text(const Endpoint& endpoint)
         text += " " + sanitize(tls->group);
     }
     if (tls->dane.authenticated) {
-        text += ", verified by DANE (depth " + std::to_string(tls->dane.depth) + ")";
-    } else {
-        text += ", certificate " + std::string(tls->verified() ? "verified" : "not verified");
+        return text + ", verified by DANE (TLSA matched at depth " +
+               std::to_string(tls->dane.depth) + ")";
     }
+    text += ", certificate " + std::string(tls->verified() ? "verified" : "not verified");
     return text + dane_word(endpoint.dane.state);
 }
 
@@ -648,8 +669,8 @@ std::string healthy_summary(const std::vector<Endpoint>& endpoints)
             }
         }
     }
-    std::string text = std::to_string(endpoints.size()) + " endpoint" +
-                       (endpoints.size() == 1 ? "" : "s") + " answer";
+    std::string text = std::to_string(endpoints.size()) +
+                       (endpoints.size() == 1 ? " endpoint answers" : " endpoints answer");
     if (tls > 0) {
         text += ", TLS works on " + std::to_string(tls) + " (" + sanitize(lowest) +
                 (tls == endpoints.size() ? " or better)" : " or better; others plain)");

@@ -32,8 +32,8 @@ struct PortPlan {
 };
 
 // "-p 25,465,587" with "--mode PORT:starttls|tls|plain" overrides (one entry each). Ports are
-// kept in the order given, duplicates dropped. Errors (Usage): a port outside 1..65535, an
-// empty list, an unknown mode word, a --mode for a port that is not checked.
+// kept in the order given, duplicates dropped. Errors (Usage): a port outside 1..65535 or an
+// empty piece ("25,"), an unknown mode word, a --mode for a port that is not checked.
 Result<std::vector<PortPlan>> plan_ports(std::string_view ports,
                                          const std::vector<std::string>& modes);
 
@@ -80,6 +80,13 @@ std::string tlsa_name(std::string_view host, std::uint16_t port);
 
 // Classifies one TLSA response (Type::TLSA).
 DaneLookup read_tlsa_response(const dns::Response& response);
+
+// OpenSSL's default hashed certificate directory when it holds hash links, else "". Loading
+// the default bundle file costs about 50 ms of CPU per TLS context; a hashed directory is read
+// lazily, one file per issuer looked up, which keeps a probe within a few milliseconds.
+// LIMIT: a store made only of the bundle file (no hash links) falls back to the default
+// paths — each probe then pays the bundle parse.
+std::string system_ca_dir();
 
 // The addresses of the checked host and the TLSA lookups of its ports.
 struct HostLookup {
