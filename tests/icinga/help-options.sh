@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Prints a plugin's options as JSON, {"--hostname": "description", ...}, read from its --help
 # in the layout of lib/src/cli.cpp: " -H, --hostname=DOMAIN" then the description wrapped and
-# indented by four spaces. --help, --version, --verbose and --output are left out: they are
-# not for the scheduler (the CheckCommands always read the Nagios format), and so is an alias
+# indented by four spaces. --help, --version, --verbose, --output and --list-zones are left
+# out: they are not for the scheduler (they print information instead of checking, or change
+# the format the CheckCommands read), and so is an alias
 # whose description is "Same as -X."
 # Usage: help-options.sh PLUGIN
 set -euo pipefail
@@ -33,5 +34,5 @@ awk '
     }
     END { if (name != "") { print name "\t" text } }
 ' <<<"$help" | jq -Rn '[inputs | split("\t") | {(.[0]): .[1]}] | add
-    | del(.["--help"], .["--version"], .["--verbose"], .["--output"])
+    | del(.["--help"], .["--version"], .["--verbose"], .["--output"], .["--list-zones"])
     | with_entries(select(.value | test("^Same as -") | not))'
