@@ -89,7 +89,8 @@ icinga_validate()
     local dir=$1
     # shellcheck disable=SC2046 # the defines are words without spaces
     ICINGA2_USER=$(id -un) ICINGA2_GROUP=$(id -gn) \
-        icinga2 daemon -C -c "$dir/etc/icinga2.conf" $(icinga_defines "$dir") >"$dir/validate.out" 2>&1
+        icinga2 daemon -C -c "$dir/etc/icinga2.conf" $(icinga_defines "$dir") \
+        >"$dir/validate.out" 2>&1
 }
 
 # Starts the daemon in the background (inside network namespace NETNS when given) and waits
@@ -202,7 +203,8 @@ icinga_check()
     icinga_api "$dir" POST /v1/actions/reschedule-check "$filter" >/dev/null
     for ((tries = 0; tries < wait * 5; tries++)); do
         result=$(icinga_service_attrs "$dir" "$host" "$service" last_check_result |
-            jq -c --argjson t "$start" '.last_check_result | select(. != null and .execution_end >= $t)')
+            jq -c --argjson t "$start" \
+                '.last_check_result | select(. != null and .execution_end >= $t)')
         if [[ -n $result ]]; then
             echo "$result"
             return 0

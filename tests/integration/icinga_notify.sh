@@ -115,22 +115,26 @@ request_to()
     grep -l "^POST $1 " "$work"/sink/*.head 2>/dev/null | head -n 1 | sed 's/\.head$//'
 }
 
+output="SMTP_TLS CRITICAL - 127.25.0.1:25 refused the connection"
+summary="[PROBLEM] smtp_tls-25 on mx1.example.test is CRITICAL: $output"
 webhook=$(request_to /hook)
 expect_match "the webhook is a JSON POST" 'Content-Type: application/json' \
     "$(cat "$webhook.head" 2>/dev/null)"
 expect_equal "the webhook body carries the facts of the event" \
-    '{"type":"PROBLEM","host":"mx1.example.test","service":"smtp_tls-25","state":"CRITICAL","output":"SMTP_TLS CRITICAL - 127.25.0.1:25 refused the connection","check_source":"sat-eu","summary":"[PROBLEM] smtp_tls-25 on mx1.example.test is CRITICAL: SMTP_TLS CRITICAL - 127.25.0.1:25 refused the connection"}' \
+    "$(jq -cn --arg output "$output" --arg summary "$summary" '{type: "PROBLEM",
+        host: "mx1.example.test", service: "smtp_tls-25", state: "CRITICAL", output: $output,
+        check_source: "sat-eu", summary: $summary}')" \
     "$(jq -c '{type, host, service, state, output, check_source, summary}' "$webhook.body" 2>&1)"
 expect_match "the webhook body has a time" '^"[0-9]{4}-' "$(jq -c .time "$webhook.body" 2>&1)"
 
 slack=$(request_to /slack/T000/B000/XXXX)
 expect_equal "Slack gets the summary as text" \
-    '{"text":"[PROBLEM] smtp_tls-25 on mx1.example.test is CRITICAL: SMTP_TLS CRITICAL - 127.25.0.1:25 refused the connection"}' \
+    "$(jq -cn --arg summary "$summary" '{text: $summary}')" \
     "$(jq -c . "$slack.body" 2>&1)"
 
 telegram=$(request_to /telegram/bot123456:SECRET-TOKEN/sendMessage)
 expect_equal "Telegram gets chat id and text at the bot's sendMessage" \
-    '{"chat_id":"-100042","text":"[PROBLEM] smtp_tls-25 on mx1.example.test is CRITICAL: SMTP_TLS CRITICAL - 127.25.0.1:25 refused the connection"}' \
+    "$(jq -cn --arg summary "$summary" '{chat_id: "-100042", text: $summary}')" \
     "$(jq -c . "$telegram.body" 2>&1)"
 
 expect_equal "sendmail reads the recipients from the message" "-t -oi" \

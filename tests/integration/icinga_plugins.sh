@@ -20,31 +20,62 @@ work=$(mktemp -d /tmp/mailmon-icinga-plugins.XXXXXX)
 trap 'icinga_stop "$work/node"; rm -rf "$work"' EXIT
 node=$work/node
 
-# Scenarios: service name, expected state, plugin, CheckCommand, then its variables as
-# Icinga DSL. Every service runs on host "sandbox", whose variables point each command at
-# the sandbox resolver and CA.
-scenarios=(
-    "mx-good|0|check_mx|mx|vars.mx_domain = \"good.mailmon.test\""
-    "mx-onedown|1|check_mx|mx|vars.mx_domain = \"onedown.mailmon.test\""
-    "mx-alldown|2|check_mx|mx|vars.mx_domain = \"alldown.mailmon.test\""
-    "mx-nullmx-required|2|check_mx|mx|vars.mx_domain = \"nullmx.mailmon.test\"; vars.mx_require_mail = true"
-    "mx-expect|1|check_mx|mx|vars.mx_domain = \"good.mailmon.test\"; vars.mx_expect = [ \"mx1.mailmon.test\", \"mx2.mailmon.test\" ]"
-    "mx-starttls|0|check_mx|mx|vars.mx_domain = \"good.mailmon.test\"; vars.mx_starttls = true; vars.mx_warning = 2; vars.mx_critical = 5"
-    "smtp_tls-ok|0|check_smtp_tls|smtp_tls|vars.smtp_tls_port = [ 25, 465, 587 ]; vars.smtp_tls_sni = \"mx1.mailmon.test\""
-    "smtp_tls-by-name|0|check_smtp_tls|smtp_tls|vars.smtp_tls_address = \"mx1.mailmon.test\""
-    "smtp_tls-refused|2|check_smtp_tls|smtp_tls|vars.smtp_tls_address = \"127.25.0.99\""
-    "smtp_tls-name-25|1|check_smtp_tls|smtp_tls|vars.smtp_tls_sni = \"wrong.mailmon.test\""
-    "smtp_tls-name-465|2|check_smtp_tls|smtp_tls|vars.smtp_tls_port = 465; vars.smtp_tls_sni = \"wrong.mailmon.test\""
-    "smtp_tls-tls13|0|check_smtp_tls|smtp_tls|vars.smtp_tls_min_tls = \"1.3\"; vars.smtp_tls_sni = \"mx1.mailmon.test\"; vars.smtp_tls_warning = 2; vars.smtp_tls_critical = 5"
-    "mail_cert-ok|0|check_mail_cert|mail_cert|vars.mail_cert_port = [ 25, 465, 587 ]; vars.mail_cert_name = \"mx1.mailmon.test\""
-    "mail_cert-days|1|check_mail_cert|mail_cert|vars.mail_cert_warning = 400"
-    "mail_cert-name|2|check_mail_cert|mail_cert|vars.mail_cert_name = \"wrong.mailmon.test\""
-    "mail_cert-untrusted|2|check_mail_cert|mail_cert|vars.mail_cert_ca_file = \"/etc/ssl/certs/ca-certificates.crt\""
-    "mail_cert-domain|0|check_mail_cert|mail_cert|vars.mail_cert_address = \"\"; vars.mail_cert_domain = \"good.mailmon.test\""
-    "dnsbl-clean|0|check_dnsbl|dnsbl|vars.dnsbl_address = \"127.0.0.1\""
-    "dnsbl-one|1|check_dnsbl|dnsbl|vars.dnsbl_address = \"127.0.0.2\"; vars.dnsbl_zone = [ \"zone01.bl.test\" ]"
-    "dnsbl-two|2|check_dnsbl|dnsbl|vars.dnsbl_address = \"127.0.0.10\""
-    "dnsbl-domain|2|check_dnsbl|dnsbl|vars.dnsbl_address = \"\"; vars.dnsbl_domain = \"good.mailmon.test\"; vars.dnsbl_zone = [ \"dead.bl.test\" ]"
+# Scenarios, as an operator would write them: one service per case on host "sandbox", whose
+# variables point every command at the sandbox resolver and CA. vars.expect_state is what the
+# test asserts; scenarios of a plugin that is not built are skipped.
+scenarios=$(cat <<'CONF'
+template Service "scenario" { host_name = "sandbox"; check_interval = 1h }
+object Service "mx-good" { import "scenario"; check_command = "mx"
+    vars.expect_state = 0; vars.mx_domain = "good.mailmon.test" }
+object Service "mx-onedown" { import "scenario"; check_command = "mx"
+    vars.expect_state = 1; vars.mx_domain = "onedown.mailmon.test" }
+object Service "mx-alldown" { import "scenario"; check_command = "mx"
+    vars.expect_state = 2; vars.mx_domain = "alldown.mailmon.test" }
+object Service "mx-nullmx-required" { import "scenario"; check_command = "mx"
+    vars.expect_state = 2; vars.mx_domain = "nullmx.mailmon.test"; vars.mx_require_mail = true }
+object Service "mx-expect" { import "scenario"; check_command = "mx"
+    vars.expect_state = 1; vars.mx_domain = "good.mailmon.test"
+    vars.mx_expect = [ "mx1.mailmon.test", "mx2.mailmon.test" ] }
+object Service "mx-starttls" { import "scenario"; check_command = "mx"
+    vars.expect_state = 0; vars.mx_domain = "good.mailmon.test"; vars.mx_starttls = true
+    vars.mx_warning = 2; vars.mx_critical = 5 }
+object Service "smtp_tls-ok" { import "scenario"; check_command = "smtp_tls"
+    vars.expect_state = 0; vars.smtp_tls_port = [ 25, 465, 587 ]
+    vars.smtp_tls_sni = "mx1.mailmon.test" }
+object Service "smtp_tls-by-name" { import "scenario"; check_command = "smtp_tls"
+    vars.expect_state = 0; vars.smtp_tls_address = "mx1.mailmon.test" }
+object Service "smtp_tls-refused" { import "scenario"; check_command = "smtp_tls"
+    vars.expect_state = 2; vars.smtp_tls_address = "127.25.0.99" }
+object Service "smtp_tls-name-25" { import "scenario"; check_command = "smtp_tls"
+    vars.expect_state = 1; vars.smtp_tls_sni = "wrong.mailmon.test" }
+object Service "smtp_tls-name-465" { import "scenario"; check_command = "smtp_tls"
+    vars.expect_state = 2; vars.smtp_tls_port = 465; vars.smtp_tls_sni = "wrong.mailmon.test" }
+object Service "smtp_tls-tls13" { import "scenario"; check_command = "smtp_tls"
+    vars.expect_state = 0; vars.smtp_tls_min_tls = "1.3"; vars.smtp_tls_sni = "mx1.mailmon.test"
+    vars.smtp_tls_warning = 2; vars.smtp_tls_critical = 5 }
+object Service "mail_cert-ok" { import "scenario"; check_command = "mail_cert"
+    vars.expect_state = 0; vars.mail_cert_port = [ 25, 465, 587 ]
+    vars.mail_cert_name = "mx1.mailmon.test" }
+object Service "mail_cert-days" { import "scenario"; check_command = "mail_cert"
+    vars.expect_state = 1; vars.mail_cert_warning = 400 }
+object Service "mail_cert-name" { import "scenario"; check_command = "mail_cert"
+    vars.expect_state = 2; vars.mail_cert_name = "wrong.mailmon.test" }
+object Service "mail_cert-untrusted" { import "scenario"; check_command = "mail_cert"
+    vars.expect_state = 2; vars.mail_cert_ca_file = "/etc/ssl/certs/ca-certificates.crt" }
+object Service "mail_cert-domain" { import "scenario"; check_command = "mail_cert"
+    vars.expect_state = 0; vars.mail_cert_address = ""
+    vars.mail_cert_domain = "good.mailmon.test" }
+object Service "dnsbl-clean" { import "scenario"; check_command = "dnsbl"
+    vars.expect_state = 0; vars.dnsbl_address = "127.0.0.1" }
+object Service "dnsbl-one" { import "scenario"; check_command = "dnsbl"
+    vars.expect_state = 1; vars.dnsbl_address = "127.0.0.2"
+    vars.dnsbl_zone = [ "zone01.bl.test" ] }
+object Service "dnsbl-two" { import "scenario"; check_command = "dnsbl"
+    vars.expect_state = 2; vars.dnsbl_address = "127.0.0.10" }
+object Service "dnsbl-domain" { import "scenario"; check_command = "dnsbl"
+    vars.expect_state = 2; vars.dnsbl_address = ""; vars.dnsbl_domain = "good.mailmon.test"
+    vars.dnsbl_zone = [ "dead.bl.test" ] }
+CONF
 )
 
 icinga_ca "$work/ca"
@@ -87,12 +118,7 @@ object Host "mx1.mailmon.test" {
     vars.dnsbl_zone = [ "zone03.bl.test" ]
 }
 CONF
-    for scenario in "${scenarios[@]}"; do
-        IFS='|' read -r name _ plugin command settings <<<"$scenario"
-        printf 'object Service "%s" {\n    host_name = "sandbox"\n    check_command = "%s"\n' \
-            "$name" "$command"
-        printf '    check_interval = 1h\n    %s\n}\n' "${settings//; /$'\n    '}"
-    done
+    echo "$scenarios"
 } >"$node/etc/zones.d/master/sandbox.conf"
 
 check "icinga2 -C"
@@ -124,14 +150,15 @@ expect_service()
     expect_match "perfdata present" '^[1-9]' "$raw"
 }
 
-for scenario in "${scenarios[@]}"; do
-    IFS='|' read -r name state plugin _ <<<"$scenario"
-    if [[ ! -x $plugin_dir/$plugin ]]; then
-        echo "note: $plugin is not built; scenario $name skipped"
+while read -r name command state; do
+    if [[ ! -x $plugin_dir/check_$command ]]; then
+        echo "note: check_$command is not built; scenario $name skipped"
         continue
     fi
     expect_service sandbox "$name" "$state"
-done
+done < <(icinga_api "$node" GET "/v1/objects/services?filter=host.name==%22sandbox%22" |
+    jq -r '.results[].attrs | select(.vars.expect_state != null)
+        | "\(.name) \(.check_command) \(.vars.expect_state)"')
 
 # The host set up with variables alone: every generated check of a built plugin is OK.
 declare -A service_plugins=([mx]=check_mx [dnsbl]=check_dnsbl [mail_cert]=check_mail_cert

@@ -97,7 +97,8 @@ expect_equal "a host without mail variables gets nothing" "" "$(services web.exa
 attrs=$(icinga_service_attrs "$work/node" mx2.example.test 'smtp_tls-25@ru' \
     command_endpoint zone check_command check_interval vars)
 expect_equal "a regional check runs on its region's satellite" \
-    '{"command_endpoint":"sat-ru","zone":"master","check_command":"smtp_tls","check_interval":60,"port":25,"region":"ru"}' \
+    "$(jq -cn '{command_endpoint: "sat-ru", zone: "master", check_command: "smtp_tls",
+        check_interval: 60, port: 25, region: "ru"}')" \
     "$(jq -c '{command_endpoint, zone, check_command, check_interval,
         port: .vars.smtp_tls_port, region: .vars.mail_region}' <<<"$attrs")"
 expect_equal "the plain service of a host with regions is the aggregate" "dummy" \
@@ -127,7 +128,8 @@ for plugin in "${!commands[@]}"; do
     expect_equal "CheckCommand $command describes its options as $plugin --help does" "" \
         "$(jq -rn --argjson h "$help" --argjson a "$arguments" '$h | to_entries[]
             | select($a[.key] != null and $a[.key] != .value)
-            | "\n  \(.key): help says \(.value | @json)\n  \(" " * (.key | length))  command says \($a[.key] | @json)"')"
+            | "\n  \(.key): help says \(.value | @json)"
+              + "\n  \(" " * (.key | length))  command says \($a[.key] | @json)"')"
     timeouts=$(icinga_eval "$work/node" "var c = get_object(CheckCommand, \"$command\")
         [ c.timeout, c.vars.${command}_timeout ]")
     expect_match "CheckCommand $command outlives the plugin's -t" '^\[[0-9]+,[0-9]+\]$' \

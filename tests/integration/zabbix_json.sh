@@ -34,31 +34,22 @@ schema='
                  and (.warning | string_or_null) and (.critical | string_or_null)
                  and (.min | number_or_null) and (.max | number_or_null)))'
 
-# Cases, one per line and separated by tab characters: plugin, expected exit code, the documented item as
-# jq (the JSONPath of the documentation), the arguments.
-cases=$(cat <<CASES
-check_mx	0	.metrics[] | select(.label == "mx_up") | .value	-H good.mailmon.test
-check_mx	2	.metrics[] | select(.label == "mx_up") | .value	-H alldown.mailmon.test
-check_dnsbl	0	.metrics[] | select(.label == "listed") | .value	-H 127.0.0.1 --no-default-zones --zone zone01.bl.test
-check_dnsbl	2	.metrics[] | select(.label == "listed") | .value	-H 127.0.0.2 --no-default-zones --zone zone01.bl.test
-check_mail_cert	0	[.metrics[] | select(.label | startswith("cert_days_left")) | .value] | min	-H $MAILMON_MX1 --name mx1.mailmon.test
-check_mail_cert	2	[.metrics[] | select(.label | startswith("cert_days_left")) | .value] | min	-H $MAILMON_MX1 --name wrong.mailmon.test
-check_smtp_tls	0	.exit_code	-H $MAILMON_MX1 -p 25 --sni mx1.mailmon.test
-check_smtp_tls	2	.exit_code	-H 127.25.0.99 -p 25
-CASES
-)
-
 declare -A seen=()
-while IFS=$'\t' read -r plugin code item arguments; do
-    check "$plugin $arguments"
+
+# json_case PLUGIN EXIT_CODE ITEM ARGUMENTS...: one run with --output json; ITEM is the jq
+# equivalent of a documented JSONPath item and must yield a number.
+json_case()
+{
+    local plugin=$1 code=$2 item=$3 value
+    shift 3
+    check "$plugin $*"
     if [[ ! -x $bin/$plugin ]]; then
         echo "note: $plugin is not built; case skipped"
-        continue
+        return
     fi
     seen[$plugin]=1
-    # shellcheck disable=SC2086 # the arguments are words
-    run "$bin/$plugin" $arguments --dns-server "$MAILMON_DNS" --ca-file "$MAILMON_CA_FILE" \
-        -t 8 --output json
+    run "$bin/$plugin" "$@" --dns-server "$MAILMON_DNS" --ca-file "$MAILMON_CA_FILE" -t 8 \
+        --output json
     assert_rc "$code"
     assert_stderr_empty
     if [[ $(jq -s 'length' <<<"$RUN_STDOUT" 2>/dev/null) == 1 ]]; then
@@ -82,7 +73,19 @@ while IFS=$'\t' read -r plugin code item arguments; do
     else
         fail "the item ($item) is a number" "a number" "$value"
     fi
-done < <(printf '%b\n' "$cases")
+}
+
+mx_up='.metrics[] | select(.label == "mx_up") | .value'
+listed='.metrics[] | select(.label == "listed") | .value'
+days='[.metrics[] | select(.label | startswith("cert_days_left")) | .value] | min'
+json_case check_mx 0 "$mx_up" -H good.mailmon.test
+json_case check_mx 2 "$mx_up" -H alldown.mailmon.test
+json_case check_dnsbl 0 "$listed" -H 127.0.0.1 --no-default-zones --zone zone01.bl.test
+json_case check_dnsbl 2 "$listed" -H 127.0.0.2 --no-default-zones --zone zone01.bl.test
+json_case check_mail_cert 0 "$days" -H "$MAILMON_MX1" --name mx1.mailmon.test
+json_case check_mail_cert 2 "$days" -H "$MAILMON_MX1" --name wrong.mailmon.test
+json_case check_smtp_tls 0 .exit_code -H "$MAILMON_MX1" -p 25 --sni mx1.mailmon.test
+json_case check_smtp_tls 2 .exit_code -H 127.25.0.99 -p 25
 
 check "coverage"
 if ((${#seen[@]} > 0)); then
