@@ -12,6 +12,14 @@ set -euo pipefail
 
 packages=(postfix icinga2-bin icinga2-common nagios4-core socat curl jq iproute2 openssl)
 
+# Only what is missing: naming an installed package would also upgrade it.
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \
+        || missing+=("$package")
+done
+((${#missing[@]} > 0)) || exit 0
+
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 export DEBIAN_FRONTEND=noninteractive
 if [[ ! -e /usr/sbin/policy-rc.d ]]; then
@@ -19,7 +27,9 @@ if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     chmod +x /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
-if ! apt-get install -y --no-install-recommends "${packages[@]}"; then
+# postfix stays in the list while anything is missing, so that apt resolves nagios4-core's
+# mail transport agent to it.
+if ! apt-get install -y --no-install-recommends postfix "${missing[@]}"; then
     apt-get update
-    apt-get install -y --no-install-recommends "${packages[@]}"
+    apt-get install -y --no-install-recommends postfix "${missing[@]}"
 fi
