@@ -48,6 +48,7 @@ object Host "mx1.example.test" {
     address = "127.25.0.1"
     check_command = "dummy"
     enable_active_checks = false
+    max_check_attempts = 1
 }
 object Service "smtp_tls-25" {
     host_name = "mx1.example.test"
@@ -84,6 +85,12 @@ apply Notification "mailmon-telegram" to Service {
 }
 apply Notification "mailmon-email" to Service {
     command = "mailmon-email"
+    users = [ "ops" ]
+    interval = 0
+    assign where host.name == "mx1.example.test"
+}
+apply Notification "mailmon-webhook-host" to Host {
+    command = "mailmon-webhook"
     users = [ "ops" ]
     interval = 0
     assign where host.name == "mx1.example.test"
@@ -146,6 +153,24 @@ expect_match "the mail's subject is the summary" \
     "$message"
 expect_match "the mail names the region that saw it" $'\nChecked from: sat-eu\n' "$message"
 
+# A host event through the same webhook: no service, the host's state and output. (For a
+# host, process-check-result takes 0 for UP and 1 for DOWN.)
+check "host notification"
+icinga_api "$work/node" POST /v1/actions/process-check-result "$(jq -cn '{
+    type: "Host", filter: "host.name==\"mx1.example.test\"", exit_status: 1,
+    plugin_output: "PING CRITICAL - Packet loss = 100%"}')" >/dev/null
+for ((tries = 0; tries < 100; tries++)); do
+    [[ $(grep -l '^POST /hook ' "$work"/sink/*.head | wc -l) -ge 2 ]] && break
+    sleep 0.2
+done
+host_body=$(for head in $(grep -l '^POST /hook ' "$work"/sink/*.head); do
+        [[ ${head%.head} == "$webhook" ]] || cat "${head%.head}.body"
+    done)
+expect_equal "a host event names the host and its state, without a service" \
+    '{"type":"PROBLEM","host":"mx1.example.test","service":null,"state":"DOWN","summary":"[PROBLEM] mx1.example.test is DOWN: PING CRITICAL - Packet loss = 100%"}' \
+    "$(jq -c '{type, host, service, state, summary}' <<<"$host_body" 2>&1)"
+
+check icinga_notify
 expect_equal "no secret reached a log line" "" \
     "$(grep -h 'SECRET-TOKEN' "$work/node/var/log/icinga2/icinga2.log" || true)"
 
