@@ -163,11 +163,12 @@ for ((tries = 0; tries < 100; tries++)); do
     [[ $(grep -l '^POST /hook ' "$work"/sink/*.head | wc -l) -ge 2 ]] && break
     sleep 0.2
 done
-host_body=$(for head in $(grep -l '^POST /hook ' "$work"/sink/*.head); do
-        [[ ${head%.head} == "$webhook" ]] || cat "${head%.head}.body"
-    done)
+host_body=$(grep -l '^POST /hook ' "$work"/sink/*.head | while read -r head; do
+    [[ ${head%.head} == "$webhook" ]] || cat "${head%.head}.body"
+done)
 expect_equal "a host event names the host and its state, without a service" \
-    '{"type":"PROBLEM","host":"mx1.example.test","service":null,"state":"DOWN","summary":"[PROBLEM] mx1.example.test is DOWN: PING CRITICAL - Packet loss = 100%"}' \
+    "$(jq -cn '{type: "PROBLEM", host: "mx1.example.test", service: null, state: "DOWN",
+        summary: "[PROBLEM] mx1.example.test is DOWN: PING CRITICAL - Packet loss = 100%"}')" \
     "$(jq -c '{type, host, service, state, summary}' <<<"$host_body" 2>&1)"
 
 check icinga_notify
