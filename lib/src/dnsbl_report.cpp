@@ -53,9 +53,11 @@ std::string names_of(const std::vector<Listing>& listings, const std::vector<Zon
     return text;
 }
 
+// Subjects and origins may come from MX answers: sanitised, so no '|' reaches the output.
 std::string describe(const Target& target)
 {
-    return target.origin.empty() ? target.subject : target.subject + " (" + target.origin + ")";
+    const auto subject = sanitize(target.subject);
+    return target.origin.empty() ? subject : subject + " (" + sanitize(target.origin) + ")";
 }
 
 struct Judged {
@@ -261,6 +263,8 @@ void add_zone_problems(Report& report, const Assessment& assessment,
 void add_metrics(Report& report, const std::vector<Judged>& judged, const ZoneCounts& counts,
                  const JudgeOptions& options, double seconds)
 {
+    // LIMIT: one set of metrics per run — with several targets, listed and checked are those
+    // of the worst-listed target; the others' counts are in the text only.
     std::size_t listed = 0;
     std::size_t checked = 0;
     for (const auto& j : judged) {
@@ -313,8 +317,8 @@ Report build_report(const Assessment& assessment, const std::vector<Zone>& zones
     Report report("DNSBL");
     std::vector<std::string> summary;
     for (const auto& failure : failures) {
-        report.add_line(failure.state, failure.text);
-        summary.push_back(failure.text);
+        report.add_line(failure.state, sanitize(failure.text));
+        summary.push_back(sanitize(failure.text));
     }
     const auto judged = judge_all(assessment, zones, options);
     const std::size_t skipped = add_targets(report, summary, judged, zones, options.role);

@@ -68,6 +68,12 @@ assert_rc 1
 assert_first_line_re "DNSBL WARNING - 127.0.0.9 not listed on any of 1 zone; zone problems: error.bl.test \(error\) \| listed=0;0;0;0;1 checked=1;;;0 errors=1;;;0 unanswered=0;;;0 .*"
 assert_stdout_contains "zone error on error.bl.test: answered 127.255.255.254: query through a public or open resolver refused (hint: use your own recursive resolver"
 
+check "an answer outside 127.0.0.0/8 is a zone error, never a listing"
+run dnsbl --zone zone01.bl.test --zone rewrite.bl.test -H 127.0.0.9
+assert_rc 1
+assert_first_line_re "DNSBL WARNING - 127.0.0.9 not listed on any of 1 zone; zone problems: rewrite.bl.test \(error\) \| .*"
+assert_stdout_contains "zone error on rewrite.bl.test: answered 192.0.2.80, outside 127.0.0.0/8 (hint: the resolver rewrites NXDOMAIN"
+
 check "--max-zone-errors tolerates it"
 run dnsbl --zone zone01.bl.test --zone error.bl.test -H 127.0.0.9 --max-zone-errors 1
 assert_rc 0

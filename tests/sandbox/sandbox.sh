@@ -179,6 +179,7 @@ rbl_zones()
     done
     echo "error.bl.test:ip4set:common,error.ip4"
     echo "dead.bl.test:ip4set:common,dead.ip4"
+    echo "rewrite.bl.test:ip4set:common,rewrite.ip4"
     echo "ipv6.bl.test:ip6trie:common,ipv6.ip6"
     echo "dbl.bl.test:dnset:common,dbl.dn"
 }

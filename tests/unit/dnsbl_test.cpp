@@ -643,3 +643,19 @@ TEST_CASE("dnsbl: the catalogue listing carries its date and every entry")
               std::string::npos);
     }
 }
+
+TEST_CASE("dnsbl: names from the network are sanitised before they reach the output")
+{
+    auto s = healthy(1, {});
+    s.targets = {{"192.0.2.1", ListKind::Ip, "mx|1.example\nfoo"}};
+    s.listed["1.2.0.192.zone1.example"] = {"127.0.0.2"};
+    const auto report = run(s);
+    CHECK(report.summary() == "192.0.2.1 (mx/1.example foo) listed on 1 of 1 zone "
+                              "(zone1.example)");
+    const std::vector<TargetFailure> failures{{State::Critical, "cannot resolve a|b"}};
+    const auto plan = plan_queries({}, s.zones);
+    const auto failed = build_report(assess(plan, {}, s.zones, {}), s.zones, failures,
+                                     s.options, 0.0);
+    CHECK(failed.summary() == "cannot resolve a/b");
+    CHECK(failed.state() == State::Critical);
+}
