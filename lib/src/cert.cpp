@@ -462,6 +462,23 @@ std::vector<Der> built_chain(X509_STORE_CTX* context)
     return built;
 }
 
+std::vector<ChainProblem> named_problems(const ProblemCollector& collector)
+{
+    std::vector<ChainProblem> problems;
+    for (std::size_t index = 0; index < collector.count; ++index) {
+        const RawProblem& raw = collector.problems.at(index);
+        std::string text = describe(raw);
+        // Several codes can mean one thing (no issuer found, so no signature to check).
+        const bool repeated =
+            std::any_of(problems.begin(), problems.end(),
+                        [&](const ChainProblem& problem) { return problem.text == text; });
+        if (!repeated) {
+            problems.push_back(ChainProblem{raw.depth, raw.code, raw.subject, std::move(text)});
+        }
+    }
+    return problems;
+}
+
 Result<X509StackPtr> parse_untrusted(const std::vector<Der>& chain)
 {
     X509StackPtr untrusted(sk_X509_new_null());
@@ -516,20 +533,7 @@ Result<ChainVerification> verify_chain(const std::vector<Der>& chain, const Trus
         return make_error(ErrorKind::Internal, "cannot verify chain: verification aborted");
     }
 
-    ChainVerification result;
-    for (std::size_t index = 0; index < collector.count; ++index) {
-        const RawProblem& raw = collector.problems.at(index);
-        std::string text = describe(raw);
-        // Several codes can mean one thing (no issuer found, so no signature to check).
-        const bool repeated =
-            std::any_of(result.problems.begin(), result.problems.end(),
-                        [&](const ChainProblem& problem) { return problem.text == text; });
-        if (!repeated) {
-            result.problems.push_back(ChainProblem{raw.depth, raw.code, raw.subject, text});
-        }
-    }
-    result.built = built_chain(context.get());
-    return result;
+    return ChainVerification{named_problems(collector), built_chain(context.get())};
 }
 
 const char* to_string(OcspStatus status)

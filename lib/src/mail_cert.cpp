@@ -417,6 +417,8 @@ EndpointVerdict judge_endpoint(const EndpointProbe& probe, const TrustStore& sto
 
 std::vector<Finding> compare_fleet(const std::vector<EndpointVerdict>& verdicts)
 {
+    // LIMIT: endpoints are grouped by host name across ports — a host that serves another
+    // certificate on 465/587 than on 25 on purpose shows as a WARNING.
     // host -> fingerprint -> endpoints serving it
     std::map<std::string, std::map<std::string, std::vector<const EndpointVerdict*>>> hosts;
     for (const EndpointVerdict& verdict : verdicts) {
@@ -550,6 +552,9 @@ std::string tlsa_name(std::uint16_t port, const std::string& host)
 }
 
 // Every endpoint with its TLSA lookup filled in, not yet probed.
+// LIMIT: the TLSA base domain is the host name as given, without the CNAME expansion of RFC
+// 7672 §2.2.2 and without checking that its address records are secure — an aliased MX host is
+// judged on the TLSA records at its alias name.
 std::vector<EndpointProbe> plan_endpoints(dns::Resolver& resolver,
                                           const std::vector<HostTarget>& hosts,
                                           const ProbeSettings& settings, const Deadline& deadline)
@@ -600,6 +605,45 @@ ProbeOptions probe_options(const EndpointProbe& endpoint, const ProbeSettings& s
     return options;
 }
 
+bool has_usable_tlsa(const TlsOptions& options)
+{
+    return std::any_of(options.tlsa.begin(), options.tlsa.end(), [](const TlsaRecord& record) {
+        return record.usage == 2 || record.usage == 3;
+    });
+}
+
+// One TLS context for every probe, and one with DANE enabled for the probes that have usable
+// TLSA records: a context per probe would cost a millisecond or more of CPU each. A context
+// that cannot be made stays empty; the probes then make their own and report the error.
+struct SharedContexts {
+    std::optional<TlsContext> plain;
+    std::optional<TlsContext> dane;
+
+    const TlsContext* for_options(const TlsOptions& options) const
+    {
+        const auto& chosen = has_usable_tlsa(options) ? dane : plain;
+        return chosen ? &*chosen : nullptr;
+    }
+};
+
+SharedContexts make_contexts(const std::vector<EndpointProbe>& endpoints,
+                             const ProbeSettings& settings)
+{
+    SharedContexts contexts;
+    for (const EndpointProbe& endpoint : endpoints) {
+        const TlsOptions options = probe_options(endpoint, settings).tls;
+        auto& slot = has_usable_tlsa(options) ? contexts.dane : contexts.plain;
+        if (slot) {
+            continue;
+        }
+        auto made = TlsContext::create(options);
+        if (made) {
+            slot.emplace(std::move(made.value()));
+        }
+    }
+    return contexts;
+}
+
 } // namespace
 
 std::vector<EndpointProbe> probe_hosts(dns::Resolver& resolver,
@@ -608,12 +652,15 @@ std::vector<EndpointProbe> probe_hosts(dns::Resolver& resolver,
                                        const Deadline& deadline)
 {
     std::vector<EndpointProbe> endpoints = plan_endpoints(resolver, hosts, settings, dns_deadline);
+    const SharedContexts contexts = make_contexts(endpoints, settings);
     std::vector<std::thread> threads;
     threads.reserve(endpoints.size());
     for (EndpointProbe& endpoint : endpoints) {
         // probe_smtp never throws, so nothing can escape the thread.
-        threads.emplace_back([&endpoint, &settings, &deadline] {
-            endpoint.probe = probe_smtp(probe_options(endpoint, settings), deadline);
+        threads.emplace_back([&endpoint, &settings, &contexts, &deadline] {
+            ProbeOptions options = probe_options(endpoint, settings);
+            options.context = contexts.for_options(options.tls);
+            endpoint.probe = probe_smtp(options, deadline);
         });
     }
     for (std::thread& thread : threads) {

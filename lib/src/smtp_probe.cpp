@@ -138,13 +138,18 @@ Status Dialogue::connect()
 
 Status Dialogue::handshake()
 {
-    // LIMIT: every probe builds its own TLS context and loads the trust store again — a few
-    // milliseconds of CPU per endpoint, bought for probes that share nothing.
-    auto context = TlsContext::create(options_.tls);
-    if (!context) {
-        return context.error();
+    // A context of its own costs a few milliseconds of CPU (OpenSSL 3 fetches every
+    // algorithm again, and the trust store is loaded again); callers with many probes share one.
+    std::optional<TlsContext> own;
+    if (options_.context == nullptr) {
+        auto context = TlsContext::create(options_.tls);
+        if (!context) {
+            return context.error();
+        }
+        own.emplace(std::move(context.value()));
     }
-    auto stream = tls_connect(context.value(), socket_, result_.endpoint, options_.tls, deadline_);
+    const TlsContext& context = own ? *own : *options_.context;
+    auto stream = tls_connect(context, socket_, result_.endpoint, options_.tls, deadline_);
     if (!stream) {
         return stream.error();
     }

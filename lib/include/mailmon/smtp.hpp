@@ -69,6 +69,10 @@ struct ProbeOptions {
     SmtpMode mode = SmtpMode::StartTls;
     std::string helo_name; // our name in EHLO/HELO
     TlsOptions tls;
+    // A context shared by many probes, made by TlsContext::create from options with the same
+    // trust store (and DANE enabled when tls.tlsa holds usable records); null: the probe
+    // makes its own. The caller keeps it alive until the probe returns.
+    const TlsContext* context = nullptr;
 };
 
 enum class Phase { Connect, Banner, Ehlo, StartTls, Handshake, EhloAfterTls, Quit };
