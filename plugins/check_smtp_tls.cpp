@@ -191,6 +191,7 @@ void fill_probe_template(const Values& values, const mailmon::CommonOptions& com
     // Lower versions must still connect, so --min-tls can report them as WARNING.
     probe.tls.min_version = mailmon::TlsVersion::Tls10;
     probe.tls.dane_base_domain = options.host;
+    probe.await_quit_reply = false;
 }
 
 std::variant<SmtpTlsOptions, std::string> read_options(const mailmon::Cli& cli,
@@ -227,6 +228,18 @@ void trace(mailmon::Diagnostics& diagnostics, const std::vector<mailmon::Endpoin
             diagnostics.note(1, "step=" + std::string(mailmon::to_string(timing.phase)) +
                                     " endpoint=" + endpoint.probe.endpoint + " s=" +
                                     mailmon::format_number(timing.seconds).value_or("?"));
+        }
+        // -vv: the replies as the server sent them, sanitised.
+        const auto& probe = endpoint.probe;
+        const std::pair<const char*, const std::optional<mailmon::Reply>*> replies[] = {
+            {"banner", &probe.banner}, {"starttls", &probe.starttls_reply},
+            {"ehlo-last", &probe.ehlo_reply}};
+        for (const auto& [step, reply] : replies) {
+            if (diagnostics.enabled(2) && reply->has_value()) {
+                diagnostics.note(2, "step=" + std::string(step) + " endpoint=" + probe.endpoint +
+                                        " reply=" + std::to_string((*reply)->code) + " text=" +
+                                        mailmon::quoted((*reply)->text(), 400));
+            }
         }
         if (endpoint.probe.failure) {
             diagnostics.note(1, "endpoint=" + endpoint.probe.endpoint + " result=" +

@@ -252,7 +252,7 @@ Status Dialogue::starttls()
 Status Dialogue::quit()
 {
     const Deadline quit_deadline = deadline_.capped(quit_wait);
-    if (reader_->stream().write_all("QUIT\r\n", quit_deadline)) {
+    if (reader_->stream().write_all("QUIT\r\n", quit_deadline) && options_.await_quit_reply) {
         (void)read_reply(*reader_, quit_deadline);
     }
     if (tls_) {

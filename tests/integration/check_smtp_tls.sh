@@ -3,10 +3,11 @@
 # check_smtp_tls against the sandbox Postfix (25 STARTTLS, 465 implicit TLS, 587 submission)
 # and against fault_peer for what no real MTA does on demand: tarpit, dribbled banner, 554
 # greeting, no STARTTLS, 454 to STARTTLS, aborted handshake, plain text on an implicit-TLS
-# port, TLS on a STARTTLS port, 2 MiB lines, '|' and control bytes. Each case asserts the exit
+# port, TLS on a STARTTLS port, a handshake never answered, 2 MiB lines, '|' and control bytes. Each case asserts the exit
 # code, the golden stdout (durations replaced by "Xs"), empty stderr and, where a peer stalls,
 # that the run ends before -t. Fault peers listen on 127.25.0.70-.79 (reserved in the README).
 set -uo pipefail
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 sandbox_env
 
@@ -28,7 +29,15 @@ start_fault_peer()
 
 # A CA that signed nothing the sandbox serves: a chain that does not verify.
 scratch=$(mktemp -d)
-trap 'for pid in "${peers[@]}"; do kill "$pid" 2>/dev/null; done; rm -rf "$scratch"' EXIT
+cleanup()
+{
+    local pid
+    for pid in "${peers[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
 other_ca=$scratch/other-ca.pem
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj "/CN=not the sandbox CA" -keyout "$scratch/key.pem" -out "$other_ca" 2>/dev/null
@@ -158,6 +167,26 @@ run smtp_tls -H mx1.mailmon.test -4 --require-dane --ca-file "$MAILMON_CA_FILE"
 assert_rc 2
 assert_first_line_re "SMTP_TLS CRITICAL - mx1.mailmon.test port 25: 127.25.0.1:25 no TLSA record \(--require-dane\) \| .*"
 
+# The second real MTA (Exim 4.96 with GnuTLS), when the sandbox runs it.
+if [[ -n ${MAILMON_MX4:-} ]]; then
+    check "Exim: three ports by name, AUTH offered before TLS on 587 is WARNING"
+    run smtp_tls -H mx4.mailmon.test -p 25,465,587 --ca-file "$MAILMON_CA_FILE"
+    assert_rc 1
+    assert_first_line_re "SMTP_TLS WARNING - mx4.mailmon.test ports 25,465,587: 127.25.0.4:587 AUTH offered before TLS \| .*"
+    assert_stdout_contains "[OK] 127.25.0.4:25 starttls: TLSv1.3 TLS_AES_256_GCM_SHA384 x25519, certificate verified;"
+    assert_stdout_contains "[OK] 127.25.0.4:465 tls: TLSv1.3"
+    assert_stdout_contains "[WARNING] 127.25.0.4:587 starttls: AUTH offered before TLS; TLSv1.3"
+    assert_stdout_contains "EHLO before TLS: 8BITMIME AUTH=PLAIN CHUNKING"
+    assert_stderr_empty
+
+    check "Exim: implicit TLS against its STARTTLS port names the mistake"
+    run smtp_tls -H mx4.mailmon.test -p 587 --mode 587:tls --ca-file "$MAILMON_CA_FILE"
+    assert_rc 2
+    assert_first_line_re "SMTP_TLS CRITICAL - mx4.mailmon.test port 587: 127.25.0.4:587 plain text on an implicit-TLS port: the server sent '220 mx4.mailmon.test ESMTP Exim mailmon sandbox' .*"
+else
+    echo "skip: Exim cases (the sandbox runs no Exim; tests/sandbox/install-deps.sh unpacks it)"
+fi
+
 check "an unreadable CA file is UNKNOWN (our configuration, not the server)"
 run smtp_tls -H mx1.mailmon.test -4 --ca-file /dev/null
 assert_rc 3
@@ -212,6 +241,13 @@ run smtp_tls -H 127.25.0.75
 assert_rc 2
 assert_first_line_re "SMTP_TLS CRITICAL - 127.25.0.75 port 25: 127.25.0.75:25 TLS handshake failed: sslv3 alert handshake failure \| .*"
 assert_stderr_empty
+
+check "silent after the 220 to STARTTLS: no handshake before the deadline"
+start_fault_peer handshake-silent 127.25.0.75 587
+run smtp_tls -H 127.25.0.75 -p 587 -t 3
+assert_rc 2
+assert_first_line_re "SMTP_TLS CRITICAL - 127.25.0.75 port 587: 127.25.0.75:587 no TLS handshake: timed out \| .*"
+assert_faster_than 3000
 
 check "plain text on port 465"
 start_fault_peer plaintext 127.25.0.76 465

@@ -36,6 +36,7 @@ struct Script {
     std::string ehlo = "250-fault.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n";
     std::string starttls = "220 2.0.0 go ahead\r\n";
     bool alert_after_starttls = false; // answer the ClientHello with a fatal alert
+    bool silent_after_starttls = false; // take the ClientHello and never answer it
 };
 
 const std::string normal_banner = "220 fault.test ESMTP fault peer\r\n";
@@ -56,6 +57,9 @@ std::vector<Script> modes()
     Script abort{"abort-handshake", normal_banner};
     abort.alert_after_starttls = true;
     all.push_back(abort);
+    Script stall{"handshake-silent", normal_banner};
+    stall.silent_after_starttls = true;
+    all.push_back(stall);
     all.push_back({"plaintext", normal_banner});
     Script tls{"tls-at-once", ""};
     tls.tls_at_once = true;
@@ -166,6 +170,10 @@ void serve(int fd, const Script& script)
                 char hello[512];
                 (void)recv(fd, hello, sizeof(hello), 0);
                 say(fd, handshake_alert);
+                break;
+            }
+            if (script.silent_after_starttls) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(lifetime_ms));
                 break;
             }
         } else if (verb == "QUIT" || verb == "quit") {

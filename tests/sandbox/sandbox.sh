@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Starts and stops the real servers of the integration tests and the demo on loopback
-# (Unbound, NSD, rbldnsd, Postfix with a test CA); README.md beside it has the address plan.
+# (Unbound, NSD, rbldnsd, Postfix with a test CA, and Exim when install-deps.sh unpacked it);
+# README.md beside it has the address plan.
 # Usage: sandbox.sh start|stop|status|env. Needs root; everything it makes lives in one run
 # directory ($MAILMON_SANDBOX_DIR, default REPO/sandbox-run) or on lo, and stop removes it.
 set -euo pipefail
@@ -27,7 +28,7 @@ endpoints=(
     "$v6_prefix::25:6 mx6.mailmon.test leaf.chain.pem"
 )
 readonly leaf_names=(mx.mailmon.test mx1.mailmon.test mx1b.mailmon.test mx2.mailmon.test
-    mx3.mailmon.test mx6.mailmon.test mx1.signed.test mx1.bogus.test)
+    mx3.mailmon.test mx4.mailmon.test mx6.mailmon.test mx1.signed.test mx1.bogus.test)
 readonly ready_seconds=30
 
 # shellcheck source=cert-variants.sh
@@ -35,6 +36,15 @@ source "$here/cert-variants.sh"
 if [[ -f $run/state/variants ]]; then
     endpoints+=("${variant_endpoints[@]}")
 fi
+# Exim, the second real MTA, cannot be installed beside Postfix (the Debian packages
+# conflict): install-deps.sh unpacks it here. Without it the sandbox runs without mx4.
+readonly exim_root=${MAILMON_EXIM_ROOT:-/opt/mailmon-sandbox/exim}
+readonly exim=$exim_root/usr/sbin/exim4 exim_address=127.25.0.4 exim_name=mx4.mailmon.test
+
+have_exim()
+{
+    [[ -x $exim ]] && id Debian-exim >/dev/null 2>&1
+}
 
 die()
 {
@@ -205,6 +215,17 @@ make_postfix()
     done >>"$etc/master.cf"
 }
 
+# Exim reads its key after dropping to its own user, so it gets copies it owns.
+make_exim()
+{
+    have_exim || return 0
+    local dir=$run/exim
+    mkdir -p "$dir/spool" "$dir/log"
+    sed "s|@RUN@|$run|g" "$here/conf/exim.conf.in" >"$dir/exim.conf"
+    cp "$run/tls/leaf.certs.pem" "$run/tls/leaf.key" "$dir/"
+    chown -R Debian-exim: "$dir/spool" "$dir/log" "$dir/leaf.certs.pem" "$dir/leaf.key"
+}
+
 # ------------------------------------------------------------------------------- servers
 
 add_v6_addresses()
@@ -242,6 +263,10 @@ start_servers()
         || die "cannot start Unbound; read $run/log/unbound.log"
     postfix -c "$run/postfix/etc" start </dev/null >>"$run/log/postfix-start.log" 2>&1 \
         || die "cannot start Postfix; read $run/log/postfix-start.log and postfix.log"
+    if have_exim; then
+        "$exim" -C "$run/exim/exim.conf" -bd </dev/null >>"$run/log/exim-start.log" 2>&1 \
+            || die "cannot start Exim; read $run/log/exim-start.log and $run/exim/log/"
+    fi
 }
 
 # Fails when another program already holds one of the sandbox addresses, naming it.
@@ -252,8 +277,10 @@ check_addresses_free()
         users=$(ss -H -lnup "src $address:53" 2>/dev/null || true)
         [[ -z $users ]] || die "$address:53 is already in use (another sandbox?): $users"
     done
-    users=$(ss -H -lntp "src 127.25.0.1" 2>/dev/null || true)
-    [[ -z $users ]] || die "127.25.0.1 is already in use (another sandbox?): $users"
+    for address in 127.25.0.1 "$exim_address"; do
+        users=$(ss -H -lntp "src $address" 2>/dev/null || true)
+        [[ -z $users ]] || die "$address is already in use (another sandbox?): $users"
+    done
 }
 
 # ------------------------------------------------------------------------------ readiness
@@ -295,6 +322,11 @@ first_unready()
                 || { echo "Postfix on [$address]:$port|postfix.log"; return; }
         done
     done
+    have_exim || return 0
+    for port in 25 465 587; do
+        [[ $(smtp_banner "$exim_address" "$port") == "220 $exim_name "* ]] \
+            || { echo "Exim on $exim_address:$port|../exim/log/mainlog"; return; }
+    done
 }
 
 wait_ready()
@@ -317,7 +349,8 @@ daemons_running()
     live_pid "$run/pid/nsd.pid" nsd >/dev/null \
         && live_pid "$run/pid/rbldnsd.pid" rbldnsd >/dev/null \
         && live_pid "$run/pid/unbound.pid" unbound >/dev/null \
-        && live_pid "$run/postfix/queue/pid/master.pid" master >/dev/null
+        && live_pid "$run/postfix/queue/pid/master.pid" master >/dev/null \
+        && { ! have_exim || live_pid "$run/exim/exim.pid" exim4 >/dev/null; }
 }
 
 cmd_start()
@@ -348,6 +381,7 @@ cmd_start()
     make_zones
     make_rbl
     make_postfix
+    make_exim
     add_v6_addresses
 
     if ! (start_servers) || ! wait_ready; then
@@ -393,6 +427,7 @@ stop_postfix()
 stop_servers()
 {
     stop_postfix
+    stop_daemon "$run/exim/exim.pid" exim4
     stop_daemon "$run/pid/unbound.pid" unbound
     stop_daemon "$run/pid/rbldnsd.pid" rbldnsd
     stop_daemon "$run/pid/nsd.pid" nsd
@@ -407,7 +442,7 @@ cmd_stop()
         note "stopped; files kept in $run (MAILMON_SANDBOX_KEEP is set)"
         return 0
     fi
-    rm -rf "$run"/{state,tls,dns,rbl,log,pid,postfix}
+    rm -rf "$run"/{state,tls,dns,rbl,log,pid,postfix,exim}
     rmdir "$run" 2>/dev/null || true
     note "stopped"
 }
@@ -439,6 +474,7 @@ export MAILMON_TARPIT=$tarpit
 export MAILMON_MX1=127.25.0.1
 export MAILMON_MX2=127.25.0.2
 export MAILMON_MX3=127.25.0.3
+export MAILMON_MX4=$(have_exim && echo $exim_address)
 export MAILMON_MX1_V6=${v6_addresses[0]}
 export MAILMON_MX6_V6=${v6_addresses[1]}
 export MAILMON_CA_FILE='$run/tls/ca.pem'

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // check_smtp_tls's rules without a network: port plans, TLSA and address answers, and the
 // verdict of an endpoint from probe results as probe_smtp leaves them.
+#include "fake_server.hpp"
 #include "mailmon/smtp_tls.hpp"
 
 #include <doctest/doctest.h>
 #include <string>
+#include <thread>
 #include <vector>
 
 using mailmon::DaneState;
@@ -382,4 +384,29 @@ TEST_CASE("smtp_tls: the summary names host, ports and the worst problem")
         mailmon::judge_smtp_tls("mx.example.org", {plans[0]}, {healthy(25)}, {});
     CHECK(healthy_report.summary() ==
           "mx.example.org port 25: 1 endpoint answers, TLS works on 1 (TLSv1.3 or better)");
+}
+
+TEST_CASE("smtp_tls: QUIT without waiting for the 221 saves the wait, and waiting still works")
+{
+    using namespace std::chrono_literals;
+    for (const bool await : {false, true}) {
+        CAPTURE(await);
+        // A server that answers QUIT only after 800 ms: the probe either waits or does not.
+        const fake::Server server([](int fd) {
+            fake::greet(fd, "250 fake.test\r\n");
+            fake::receive_line(fd);
+            std::this_thread::sleep_for(800ms);
+            fake::send_text(fd, "221 bye\r\n");
+        });
+        mailmon::ProbeOptions options;
+        options.address = "127.0.0.1";
+        options.port = server.port();
+        options.mode = SmtpMode::Plain;
+        options.helo_name = "probe.test";
+        options.await_quit_reply = await;
+        const auto result = mailmon::probe_smtp(options, mailmon::Deadline(5s));
+        REQUIRE(result.ok());
+        const double quit = result.seconds(Phase::Quit).value_or(-1);
+        CHECK((await ? quit > 0.5 : quit < 0.2));
+    }
 }

@@ -73,6 +73,9 @@ struct ProbeOptions {
     // trust store (and DANE enabled when tls.tlsa holds usable records); null: the probe
     // makes its own. The caller keeps it alive until the probe returns.
     const TlsContext* context = nullptr;
+    // false: QUIT is sent and the connection closed without waiting for the 221, which saves
+    // a round trip for a check that learns nothing from that reply.
+    bool await_quit_reply = true;
 };
 
 enum class Phase { Connect, Banner, Ehlo, StartTls, Handshake, EhloAfterTls, Quit };
