@@ -34,22 +34,23 @@ const char* const purpose =
     "DNSSEC-validated, a stapled OCSP response is read, and the endpoints of one name must "
     "serve the same certificate.";
 
-const char* const usage =
-    "-H HOST | --domain DOMAIN [-p 25,465,587] [-w DAYS] [-c DAYS] [--name NAME] [options]";
+const char* const usage = "-H HOST | --domain DOMAIN [-p PORTS] [-w DAYS] [-c DAYS] [...]";
 
 const char* const notes =
-    "-w/-c take days: '-w 21' alerts when fewer than 21 days remain (fractions allowed); a\n"
-    "value with ':' or '@' is a Nagios range. Port 465 uses implicit TLS, others STARTTLS.\n"
+    "-w/-c take days: '-w 21' alerts when fewer than 21 days remain (fractions\n"
+    "allowed); a value with ':' or '@' is a Nagios range. Port 465 uses implicit\n"
+    "TLS, every other port STARTTLS.\n"
     "\nStates:\n"
-    " OK        every chain verifies, names match, days above -w, DANE matches if published\n"
-    " WARNING   fewer days than -w; RSA key below --min-rsa-bits or EC below 256 bits;\n"
-    "           endpoints of one name serve different certificates; no usable TLSA\n"
-    "           (--require-dane)\n"
-    " CRITICAL  fewer days than -c; expired, not yet valid, self-signed, untrusted, missing\n"
-    "           intermediate, name mismatch; SHA-1/MD5 signature; validated TLSA that\n"
-    "           matches nothing; revoked OCSP staple; refused, timeout, no STARTTLS,\n"
-    "           handshake failure; host or MX name that does not resolve\n"
-    " UNKNOWN   our resolver did not answer; bad options; -t ran out\n"
+    " OK        chains verify, names match, more days than -w, DANE matches\n"
+    " WARNING   fewer days than -w; RSA key below --min-rsa-bits, EC below 256\n"
+    "           bits; endpoints of one name serve different certificates; no\n"
+    "           usable TLSA (--require-dane)\n"
+    " CRITICAL  fewer days than -c; expired, not yet valid, self-signed,\n"
+    "           untrusted, missing intermediate, name mismatch; SHA-1/MD5\n"
+    "           signature; validated TLSA that matches nothing; revoked OCSP\n"
+    "           staple; refused, timeout, no STARTTLS, handshake failure; host\n"
+    "           or MX name that does not resolve\n"
+    " UNKNOWN   our resolver did not answer; null MX; bad options; -t ran out\n"
     "\nExamples:\n"
     " check_mail_cert -H mx1.example.org -p 25,465,587\n"
     " check_mail_cert --domain example.org -w 30 -c 14 --require-dane\n"

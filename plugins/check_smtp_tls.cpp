@@ -189,6 +189,8 @@ void fill_probe_template(const Values& values, const mailmon::CommonOptions& com
         probe.tls.ca_path = mailmon::system_ca_dir();
     }
     // Lower versions must still connect, so --min-tls can report them as WARNING.
+    // LIMIT: OpenSSL 3's default security level refuses TLS 1.0 and 1.1 anyway — a server
+    // offering nothing newer fails the handshake (CRITICAL) instead of a --min-tls WARNING.
     probe.tls.min_version = mailmon::TlsVersion::Tls10;
     probe.tls.dane_base_domain = options.host;
     probe.await_quit_reply = false;

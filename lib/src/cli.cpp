@@ -74,14 +74,14 @@ std::string wrap(std::string_view text, std::size_t indent)
 // " -H, --hostname=DOMAIN" followed by the wrapped description, Monitoring Plugins style.
 std::string describe(const po::option_description& option)
 {
-    const std::string long_name = "--" + option.long_name();
-    const std::string shown =
+    // Without a short name, Boost gives the bare long name here instead of "-x".
+    const std::string short_name =
         option.canonical_display_name(po::command_line_style::allow_dash_for_short);
     std::string line = " ";
-    if (shown != long_name) {
-        line += shown + ", ";
+    if (short_name.size() == 2 && short_name[0] == '-') {
+        line += short_name + ", ";
     }
-    line += long_name;
+    line += "--" + option.long_name();
     if (option.semantic()->max_tokens() > 0) {
         line += "=" + option.semantic()->name();
     }

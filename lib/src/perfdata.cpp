@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <string_view>
 
 namespace mailmon {
 
@@ -38,17 +39,15 @@ std::optional<std::string> format_number(double value)
     if (ec != std::errc()) {
         return std::nullopt;
     }
-    std::string text(buffer.data(), end);
+    // Fixed notation always has a '.', so trimming zeros stops at it at the latest.
+    std::string_view text(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
     while (text.back() == '0') {
-        text.pop_back();
+        text.remove_suffix(1);
     }
     if (text.back() == '.') {
-        text.pop_back();
+        text.remove_suffix(1);
     }
-    if (text == "-0") {
-        text = "0";
-    }
-    return text;
+    return std::string(text == "-0" ? "0" : text);
 }
 
 std::string format_label(std::string_view label)

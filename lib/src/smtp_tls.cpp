@@ -333,6 +333,8 @@ std::string banner_problem(const Endpoint& endpoint, const Error& error)
     if (probe.banner && probe.banner->code != 220) {
         return "greeting refused: " + reply_words(*probe.banner);
     }
+    // LIMIT: an implicit-TLS server on a STARTTLS port usually waits for our ClientHello in
+    // silence — that is reported as "no banner", not as TLS on the wrong port.
     if (error.kind == ErrorKind::Timeout) {
         return "no banner: " + cause_of(probe, error);
     }
@@ -625,6 +627,8 @@ EndpointVerdict judge_endpoint(const Endpoint& endpoint, const SmtpTlsPolicy& po
 std::vector<Metric> endpoint_metrics(const Endpoint& endpoint, const SmtpTlsPolicy& policy)
 {
     std::vector<Metric> metrics;
+    // LIMIT: IPv6 labels are longer than 19 characters — RRD-based graphers that cut labels
+    // there may merge the phases of one endpoint.
     const std::string prefix = endpoint.address + "_" + std::to_string(endpoint.plan.port) + "_";
     for (std::size_t index = 0; index < all_timings.size(); ++index) {
         const Timing timing = all_timings[index];

@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 namespace mailmon {
@@ -387,6 +389,12 @@ Result<std::unique_ptr<TlsStream>> tls_connect(const TlsContext& context, const 
 
 Result<std::size_t> TlsStream::read_some(std::span<char> buffer, const Deadline& deadline)
 {
+    // After a TLS 1.3 handshake the server sends its session tickets and then, on implicit
+    // TLS, the banner; with Nagle on the server's side the banner waits for our ACK of the
+    // tickets, which Linux delays by 40 ms unless asked to acknowledge at once. Quick-ACK mode
+    // wears off by itself, hence before every read; failure only costs the delay.
+    const int on = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
     for (;;) {
         ERR_clear_error();
         errno = 0;

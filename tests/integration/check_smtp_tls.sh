@@ -5,7 +5,8 @@
 # greeting, no STARTTLS, 454 to STARTTLS, aborted handshake, plain text on an implicit-TLS
 # port, TLS on a STARTTLS port, a handshake never answered, 2 MiB lines, '|' and control bytes. Each case asserts the exit
 # code, the golden stdout (durations replaced by "Xs"), empty stderr and, where a peer stalls,
-# that the run ends before -t. Fault peers listen on 127.25.0.70-.79 (reserved in the README).
+# that the run ends before -t. Fault peers listen on 127.25.0.70-.79 (reserved in the README);
+# the tarpit and the silent resolver are lib.sh's.
 set -uo pipefail
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -13,7 +14,6 @@ sandbox_env
 
 export plugin="$MAILMON_PLUGIN_BIN/check_smtp_tls"
 fault_peer=${MAILMON_FAULT_PEER:-$MAILMON_PLUGIN_BIN/../tests/integration/fault_peer}
-peers=()
 
 # Starts fault_peer MODE ADDRESS PORT and waits until it is bound.
 start_fault_peer()
@@ -22,22 +22,24 @@ start_fault_peer()
     ready=$(mktemp -u)
     mkfifo "$ready"
     "$fault_peer" "$@" >"$ready" &
-    peers+=($!)
+    peer_pids+=($!)
     read -r -t 5 _ <"$ready" || echo "FAIL: fault_peer $* did not start"
     rm -f "$ready"
 }
 
 # A CA that signed nothing the sandbox serves: a chain that does not verify.
 scratch=$(mktemp -d)
+# lib.sh's start_peer sets its own EXIT trap: arm_cleanup puts ours back after it.
 cleanup()
 {
-    local pid
-    for pid in "${peers[@]}"; do
-        kill "$pid" 2>/dev/null
-    done
+    stop_peers
     rm -rf "$scratch"
 }
-trap cleanup EXIT
+arm_cleanup()
+{
+    trap cleanup EXIT
+}
+arm_cleanup
 other_ca=$scratch/other-ca.pem
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj "/CN=not the sandbox CA" -keyout "$scratch/key.pem" -out "$other_ca" 2>/dev/null
@@ -133,6 +135,18 @@ run smtp_tls -H mx1.mailmon.test -4 -p 587 --mode 587:plain
 assert_rc 0
 assert_stdout_contains "[OK] 127.25.0.1:587 plain: no TLS (plain);"
 
+check "time thresholds: -c on the total, a per-phase range, both in the perfdata"
+run smtp_tls -H mx1.mailmon.test -4 --ca-file "$MAILMON_CA_FILE" -w 30 -c 0.000001 --warning-handshake 0.000001
+assert_rc 2
+assert_first_line_re "SMTP_TLS CRITICAL - mx1.mailmon.test port 25: 127.25.0.1:25 total [0-9.]+s outside its range \| .* 127.25.0.1_25_handshake=[0-9.]+s;0.000001;;0 127.25.0.1_25_total=[0-9.]+s;30;0.000001;0"
+assert_stdout_contains "; handshake "
+assert_stdout_contains "s outside its range; TLSv1.3"
+
+check "JSON output"
+run smtp_tls -H 127.25.0.99 --output json
+assert_rc 2
+assert_first_line_re '\{"name":"SMTP_TLS","state":"CRITICAL","exit_code":2,"summary":"127.25.0.99 port 25: 127.25.0.99:25 cannot connect: connection refused",.*'
+
 check "connection refused"
 run smtp_tls -H 127.25.0.99 -p 25,587
 assert_rc 2
@@ -147,7 +161,8 @@ run smtp_tls -H mx6.mailmon.test -4
 expect 2 "SMTP_TLS CRITICAL - mx6.mailmon.test: no address (A nodata)"
 
 check "a silent resolver is UNKNOWN"
-start_fault_peer udp "$MAILMON_DNS_SILENT" 53
+start_silent_udp "$MAILMON_DNS_SILENT" 53
+arm_cleanup
 run "$plugin" --dns-server "$MAILMON_DNS_SILENT" -H mx1.mailmon.test -t 3
 assert_rc 3
 assert_first_line "SMTP_TLS UNKNOWN - mx1.mailmon.test: no address (A timeout, AAAA timeout (our resolver did not answer))"
@@ -203,7 +218,8 @@ assert_rc 3
 
 # Fault peers: one address each, so the cases do not depend on each other.
 check "tarpit: silent after connect"
-start_fault_peer tcp 127.25.0.70 25
+start_tarpit 127.25.0.70 25
+arm_cleanup
 run smtp_tls -H 127.25.0.70 -t 3
 expect 2 "SMTP_TLS CRITICAL - 127.25.0.70 port 25: 127.25.0.70:25 no banner: timed out | 127.25.0.70_25_connect=Xs;;;0 127.25.0.70_25_banner=Xs;;;0 127.25.0.70_25_total=Xs;;;0
 [CRITICAL] 127.25.0.70:25 starttls: no banner: timed out; no TLS; connect Xs banner Xs total Xs"

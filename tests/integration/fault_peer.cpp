@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// A peer that misbehaves on purpose, for faults no real server produces on demand. "tcp"
-// accepts connections and never speaks (a tarpit MTA), "udp" swallows every datagram (a
-// resolver that never answers); the other modes are SMTP servers with one fault each (see
-// `modes` below). It prints "ready" once bound and exits on SIGTERM or after a minute, so a
-// forgotten instance cannot outlive the test run for long. Each connection gets its own thread.
+// An SMTP server that misbehaves on purpose, for faults no real MTA produces on demand: one
+// fault per mode (see `modes` below). The silent peers (a tarpit, a resolver that never
+// answers) are lib.sh's. It prints "ready" once bound and exits on SIGTERM or after a minute,
+// so a forgotten instance cannot outlive the test run for long. Each connection gets its own
+// thread.
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -74,8 +74,8 @@ std::vector<Script> modes()
     return all;
 }
 
-// Binds a socket of `type` to address:port (IPv4 or IPv6); -1 with a message on failure.
-int bind_socket(int type, const std::string& address, int port)
+// Binds a listening TCP socket to address:port (IPv4 or IPv6); -1 with a message on failure.
+int bind_socket(const std::string& address, int port)
 {
     sockaddr_storage storage{};
     socklen_t length = 0;
@@ -94,11 +94,11 @@ int bind_socket(int type, const std::string& address, int port)
         std::fprintf(stderr, "fault_peer: '%s' is not an IP address\n", address.c_str());
         return -1;
     }
-    const int fd = socket(storage.ss_family, type, 0);
+    const int fd = socket(storage.ss_family, SOCK_STREAM, 0);
     const int yes = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes)) != 0 ||
         bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
-        (type == SOCK_STREAM && listen(fd, 64) != 0)) {
+        listen(fd, 64) != 0) {
         std::fprintf(stderr, "fault_peer: cannot bind %s port %d: %s\n", address.c_str(), port,
                      std::strerror(errno));
         return -1;
@@ -186,37 +186,26 @@ void serve(int fd, const Script& script)
     close(fd);
 }
 
-// Accepts (TCP) or reads (UDP) until the lifetime ends; `script` null: answers nothing.
-void run(int fd, bool tcp, const Script* script)
+// Accepts until the lifetime ends, one thread per client.
+void run(int fd, const Script& script)
 {
-    std::vector<int> held;
     pollfd watch{fd, POLLIN, 0};
-    char buffer[4096];
     for (int waited = 0; waited < lifetime_ms; waited += 100) {
         if (poll(&watch, 1, 100) <= 0) {
             continue;
         }
-        if (!tcp) {
-            (void)recv(fd, buffer, sizeof(buffer), 0);
-            continue;
-        }
         const int client = accept(fd, nullptr, nullptr);
-        if (client >= 0 && script == nullptr) {
-            held.push_back(client);
-        } else if (client >= 0) {
-            std::thread(serve, client, *script).detach();
+        if (client >= 0) {
+            std::thread(serve, client, script).detach();
         }
-    }
-    for (const int client : held) {
-        close(client);
     }
 }
 
 int usage()
 {
-    std::string names = "tcp|udp";
+    std::string names;
     for (const Script& script : modes()) {
-        names += std::string("|") + script.mode;
+        names += (names.empty() ? "" : "|") + std::string(script.mode);
     }
     std::fprintf(stderr, "usage: fault_peer %s ADDRESS PORT\n", names.c_str());
     return 2;
@@ -235,17 +224,16 @@ int main(int argc, char** argv)
     for (const Script& candidate : scripts) {
         script = mode == candidate.mode ? &candidate : script;
     }
-    if (script == nullptr && mode != "tcp" && mode != "udp") {
+    if (script == nullptr) {
         return usage();
     }
-    const bool tcp = mode != "udp";
-    const int fd = bind_socket(tcp ? SOCK_STREAM : SOCK_DGRAM, argv[2], std::atoi(argv[3]));
+    const int fd = bind_socket(argv[2], std::atoi(argv[3]));
     if (fd < 0) {
         return 1;
     }
     std::printf("ready\n");
     std::fflush(stdout);
-    run(fd, tcp, script);
+    run(fd, *script);
     close(fd);
     return 0;
 }

@@ -31,11 +31,6 @@ readonly leaf_names=(mx.mailmon.test mx1.mailmon.test mx1b.mailmon.test mx2.mail
     mx3.mailmon.test mx4.mailmon.test mx6.mailmon.test mx1.signed.test mx1.bogus.test)
 readonly ready_seconds=30
 
-# shellcheck source=cert-variants.sh
-source "$here/cert-variants.sh"
-if [[ -f $run/state/variants ]]; then
-    endpoints+=("${variant_endpoints[@]}")
-fi
 # Exim, the second real MTA, cannot be installed beside Postfix (the Debian packages
 # conflict): install-deps.sh unpacks it here. Without it the sandbox runs without mx4.
 readonly exim_root=${MAILMON_EXIM_ROOT:-/opt/mailmon-sandbox/exim}
@@ -45,6 +40,11 @@ have_exim()
 {
     [[ -x $exim ]] && id Debian-exim >/dev/null 2>&1
 }
+# shellcheck source=cert-variants.sh
+source "$here/cert-variants.sh"
+if [[ -f $run/state/variants ]]; then
+    endpoints+=("${variant_endpoints[@]}")
+fi
 
 die()
 {

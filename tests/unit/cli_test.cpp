@@ -109,7 +109,8 @@ TEST_CASE("cli: --help and --version exit 3; help fits 80 columns and lists ever
     CHECK(std::get<CliExit>(help).exit_code == 3);
     CHECK(text.find(" -H, --hostname=HOST\n    The host to check.\n") != std::string::npos);
     CHECK(text.find(" -t, --timeout=SECONDS[:STATE]\n") != std::string::npos);
-    CHECK(text.find(" --dns-server=HOST[:PORT]\n") != std::string::npos);
+    CHECK(text.find("\n --dns-server=HOST[:PORT]\n") != std::string::npos);
+    CHECK(text.find("\n --ca-file=FILE\n") != std::string::npos);
     CHECK(text.find("Notes go here.") != std::string::npos);
     std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);) {

@@ -175,7 +175,8 @@ struct Plan {
     // cells[target][zone]: the query index, or nullopt when the zone does not apply.
     std::vector<std::vector<std::optional<std::size_t>>> cells;
     // For each zone: pairs of (listed probe, unlisted probe) query indices, one per family
-    // (IPv4, IPv6) or for domains, that this run's targets need; empty if the zone is unused.
+    // (IPv4, IPv6) or for domains, that this run's targets need; empty if the zone is unused
+    // or flagged no-selftest.
     struct Probe {
         std::size_t listed = 0;
         std::size_t unlisted = 0;
