@@ -187,7 +187,7 @@ std::string tlsa_name(std::string_view host, std::uint16_t port)
     return "_" + std::to_string(port) + "._tcp." + name;
 }
 
-DaneLookup read_tlsa_response(const dns::Response& response)
+DaneLookup read_dane_lookup(const dns::Response& response)
 {
     DaneLookup lookup;
     switch (response.status) {
@@ -277,7 +277,7 @@ HostLookup read_host_responses(std::string_view host, const std::vector<dns::Res
         explain_no_address(host, addresses, lookup);
     }
     for (const dns::Response& response : tlsa) {
-        lookup.dane.push_back(read_tlsa_response(response));
+        lookup.dane.push_back(read_dane_lookup(response));
     }
     return lookup;
 }

@@ -159,7 +159,7 @@ TEST_CASE("smtp_tls: TLSA owner names and answers")
         if (row.status == mailmon::dns::Status::Ok) {
             response.tlsa.push_back({3, 1, 1, {0xab, 0xcd}});
         }
-        const auto lookup = mailmon::read_tlsa_response(response);
+        const auto lookup = mailmon::read_dane_lookup(response);
         CHECK(lookup.state == row.expected);
         CHECK(lookup.records.size() == row.records);
     }

@@ -79,7 +79,7 @@ struct DaneLookup {
 std::string tlsa_name(std::string_view host, std::uint16_t port);
 
 // Classifies one TLSA response (Type::TLSA).
-DaneLookup read_tlsa_response(const dns::Response& response);
+DaneLookup read_dane_lookup(const dns::Response& response);
 
 // OpenSSL's default hashed certificate directory when it holds hash links, else "". Loading
 // the default bundle file costs about 50 ms of CPU per TLS context; a hashed directory is read
