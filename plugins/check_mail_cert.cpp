@@ -257,23 +257,6 @@ Report run_check(const CertOptions& options, const CommonOptions& common, Diagno
 
 int main(int argc, char** argv)
 {
-    return run_guarded("MAIL_CERT", [&] {
-        Cli cli({"check_mail_cert", "MAIL_CERT", purpose, usage, notes});
-        declare_options(cli);
-        const auto parsed = cli.parse(argc, argv);
-        if (const auto* exit = std::get_if<CliExit>(&parsed)) {
-            return emit_text(exit->text, exit->exit_code);
-        }
-        const auto& common = std::get<CommonOptions>(parsed);
-        const auto options = read_options(cli, common);
-        if (const auto* error = std::get_if<std::string>(&options)) {
-            return emit_text(cli.usage_error(*error).text, 3);
-        }
-        const Deadline overall(common.timeout.budget);
-        arm_watchdog("MAIL_CERT", common.timeout, overall);
-        const auto targets = target_deadline(common.timeout, overall);
-        Diagnostics diagnostics(common.verbosity);
-        const auto report = run_check(std::get<CertOptions>(options), common, diagnostics, targets);
-        return emit(report, common.format);
-    });
+    return run_plugin<CertOptions>({"check_mail_cert", "MAIL_CERT", purpose, usage, notes}, argc, argv,
+                                   declare_options, read_options, run_check);
 }

@@ -205,23 +205,6 @@ mailmon::Report run_check(const MxOptions& options, const mailmon::CommonOptions
 
 int main(int argc, char** argv)
 {
-    return mailmon::run_guarded("MX", [&] {
-        mailmon::Cli cli({"check_mx", "MX", purpose, usage, notes});
-        declare_options(cli);
-        const auto parsed = cli.parse(argc, argv);
-        if (const auto* exit = std::get_if<mailmon::CliExit>(&parsed)) {
-            return mailmon::emit_text(exit->text, exit->exit_code);
-        }
-        const auto& common = std::get<mailmon::CommonOptions>(parsed);
-        const auto options = read_options(cli, common);
-        if (const auto* error = std::get_if<std::string>(&options)) {
-            return mailmon::emit_text(cli.usage_error(*error).text, 3);
-        }
-        const mailmon::Deadline overall(common.timeout.budget);
-        mailmon::arm_watchdog("MX", common.timeout, overall);
-        const auto targets = mailmon::target_deadline(common.timeout, overall);
-        mailmon::Diagnostics diagnostics(common.verbosity);
-        const auto report = run_check(std::get<MxOptions>(options), common, diagnostics, targets);
-        return mailmon::emit(report, common.format);
-    });
+    return mailmon::run_plugin<MxOptions>({"check_mx", "MX", purpose, usage, notes}, argc, argv,
+                                          declare_options, read_options, run_check);
 }

@@ -27,3 +27,4 @@ if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
 fi
 
 "$(dirname "$0")/../tests/sandbox/install-deps.sh"
+"$(dirname "$0")/../tests/icinga/install-deps.sh"

@@ -93,22 +93,6 @@ State judge_target(const TargetResult& target, const std::vector<Zone>& zones,
     return warns ? State::Warning : State::Ok;
 }
 
-// Severity order for the summary: the target that decides the state comes first.
-int severity(State state)
-{
-    switch (state) {
-    case State::Critical:
-        return 3;
-    case State::Warning:
-        return 2;
-    case State::Unknown:
-        return 1;
-    case State::Ok:
-        return 0;
-    }
-    return 0;
-}
-
 std::string target_summary(const Judged& judged, const std::vector<Zone>& zones, Role role)
 {
     const auto& target = *judged.result;

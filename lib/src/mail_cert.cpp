@@ -313,21 +313,6 @@ EndpointVerdict Judge::run()
     return verdict_;
 }
 
-int rank(State state)
-{
-    switch (state) {
-    case State::Ok:
-        return 0;
-    case State::Unknown:
-        return 1;
-    case State::Warning:
-        return 2;
-    case State::Critical:
-        return 3;
-    }
-    return 0;
-}
-
 std::string endpoint_line(const EndpointVerdict& verdict)
 {
     std::vector<std::string> parts;
@@ -356,7 +341,7 @@ std::string summary(const std::vector<EndpointVerdict>& verdicts, const std::vec
     std::size_t count = 0;
     const auto consider = [&](const Finding& found, const std::string& where) {
         ++count;
-        if (!worst_found || rank(found.state) > rank(worst_found->state)) {
+        if (!worst_found || severity(found.state) > severity(worst_found->state)) {
             worst_found = Finding{found.state, where + found.text};
         }
     };

@@ -18,22 +18,6 @@ std::string seconds_text(double seconds)
     return format_number(seconds).value_or("?") + "s";
 }
 
-// Rank for "which problem to name first": CRITICAL, WARNING, UNKNOWN, OK.
-int severity(State state)
-{
-    switch (state) {
-    case State::Critical:
-        return 3;
-    case State::Warning:
-        return 2;
-    case State::Unknown:
-        return 1;
-    case State::Ok:
-        break;
-    }
-    return 0;
-}
-
 struct Problem {
     State state = State::Ok; // what it adds to the report
     State raw = State::Ok; // its own weight, to break ties between equal report states

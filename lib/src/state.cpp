@@ -18,8 +18,6 @@ const char* to_string(State state)
     return "UNKNOWN";
 }
 
-namespace {
-
 int severity(State state)
 {
     switch (state) {
@@ -34,8 +32,6 @@ int severity(State state)
     }
     return 1;
 }
-
-} // namespace
 
 State worst(State a, State b)
 {

@@ -4,17 +4,16 @@
 #include "mailmon/tls.hpp"
 
 #include "mailmon/cert.hpp"
-
 #include "openssl_ptr.hpp"
 #include "sys_error.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 
 namespace mailmon {
@@ -333,6 +332,17 @@ Result<bool> wait_for_openssl(int ssl_error, int fd, const Deadline& deadline,
     return true;
 }
 
+// A failed read or write: OpenSSL's reasons if it queued any, else the system error. Call it
+// right after the failing call, before anything else can change errno.
+Error io_error(std::string_view what, const std::string& peer)
+{
+    const int saved_errno = errno;
+    const std::string reasons = take_openssl_errors();
+    return make_error(ErrorKind::Tls,
+                      "cannot " + std::string(what) + " " + peer + ": " +
+                          (reasons.empty() ? system_error_text(saved_errno) : reasons));
+}
+
 } // namespace
 
 TlsStream::TlsStream(ssl_st* ssl, int fd, std::string peer)
@@ -417,11 +427,7 @@ Result<std::size_t> TlsStream::read_some(std::span<char> buffer, const Deadline&
             return waited.error();
         }
         if (!waited.value()) {
-            const int saved_errno = errno;
-            const std::string reasons = take_openssl_errors();
-            return make_error(ErrorKind::Tls,
-                              "cannot read from " + peer_ + ": " +
-                                  (reasons.empty() ? system_error_text(saved_errno) : reasons));
+            return io_error("read from", peer_);
         }
     }
 }
@@ -443,11 +449,7 @@ Status TlsStream::write_all(std::string_view data, const Deadline& deadline)
             return waited.error();
         }
         if (!waited.value()) {
-            const int saved_errno = errno;
-            const std::string reasons = take_openssl_errors();
-            return make_error(ErrorKind::Tls,
-                              "cannot write to " + peer_ + ": " +
-                                  (reasons.empty() ? system_error_text(saved_errno) : reasons));
+            return io_error("write to", peer_);
         }
     }
     return success();

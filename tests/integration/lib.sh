@@ -114,6 +114,26 @@ assert_stderr_empty()
     fi
 }
 
+# Compares stdout, with every duration ("0.0123s") replaced by "Xs", to the golden text.
+assert_golden()
+{
+    local actual
+    actual=$(sed -E 's/[0-9]+(\.[0-9]+)?s\b/Xs/g' <<<"$RUN_STDOUT")
+    if [[ $actual == "$1" ]]; then
+        pass "golden stdout"
+    else
+        fail "golden stdout" "$1" "$actual"
+    fi
+}
+
+# The usual plugin assertions: exit code RC, golden stdout, and silence on stderr.
+expect()
+{
+    assert_rc "$1"
+    assert_golden "$2"
+    assert_stderr_empty
+}
+
 # For the deadline tests: the command must have ended within MS milliseconds.
 assert_faster_than()
 {

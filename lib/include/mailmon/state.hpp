@@ -15,8 +15,11 @@ inline int exit_code(State state)
     return static_cast<int>(state);
 }
 
-// The worse of two states, ranked OK < UNKNOWN < WARNING < CRITICAL: a problem we could see
-// outranks one we could not measure, and CRITICAL always wins.
+// How bad a state is, for ordering: OK 0 < UNKNOWN 1 < WARNING 2 < CRITICAL 3. A problem we
+// could see outranks one we could not measure, and CRITICAL always wins.
+int severity(State state);
+
+// The worse of two states by severity().
 State worst(State a, State b);
 
 } // namespace mailmon
