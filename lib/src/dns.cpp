@@ -370,6 +370,11 @@ const char* to_string(Status status)
     return "?";
 }
 
+bool is_resolver_silent(Status status)
+{
+    return status == Status::Timeout || status == Status::Unreachable;
+}
+
 bool is_soft_failure(Status status)
 {
     switch (status) {

@@ -58,13 +58,13 @@ void add_address_queries(std::vector<dns::Query>& queries, const std::string& na
     }
 }
 
-// Timeouts are our resolver's silence (UNKNOWN); every other failure is the target's fault.
+// Our resolver's silence is UNKNOWN; every other failure is the target's fault.
 State failure_state(const std::vector<const dns::Response*>& answers)
 {
-    const bool timed_out = std::any_of(answers.begin(), answers.end(), [](const auto* r) {
-        return r->status == dns::Status::Timeout;
+    const bool silent = std::any_of(answers.begin(), answers.end(), [](const auto* r) {
+        return dns::is_resolver_silent(r->status);
     });
-    return timed_out ? State::Unknown : State::Critical;
+    return silent ? State::Unknown : State::Critical;
 }
 
 // Reads the A/AAAA answers for `name` (queries[first..first+count)) into targets; a name

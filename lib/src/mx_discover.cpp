@@ -13,11 +13,6 @@ namespace {
 
 using DnsStatus = dns::Status;
 
-bool silent(DnsStatus status)
-{
-    return status == DnsStatus::Timeout || status == DnsStatus::Unreachable;
-}
-
 std::vector<dns::Query> address_queries(const std::string& name, Families families)
 {
     std::vector<dns::Query> queries;
@@ -108,7 +103,7 @@ DomainOutcome implicit_mx_outcome(const std::vector<dns::Response>& addresses)
     if (any_status(addresses, [](DnsStatus s) { return s == DnsStatus::ServFail; })) {
         return DomainOutcome::ServFail;
     }
-    if (any_status(addresses, silent)) {
+    if (any_status(addresses, dns::is_resolver_silent)) {
         return DomainOutcome::ResolverSilent;
     }
     return DomainOutcome::NoMailHost;

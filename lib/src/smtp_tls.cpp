@@ -178,11 +178,6 @@ std::optional<double> timing_seconds(const ProbeResult& probe, Timing timing)
 
 namespace {
 
-bool resolver_silent(const dns::Response& response)
-{
-    return response.status == dns::Status::Timeout || response.status == dns::Status::Unreachable;
-}
-
 // No address at all: the worst answer decides, a silent resolver only when nothing answered.
 void explain_no_address(std::string_view host, const std::vector<dns::Response>& responses,
                         HostLookup& lookup)
@@ -191,7 +186,7 @@ void explain_no_address(std::string_view host, const std::vector<dns::Response>&
     std::string causes;
     bool answered = false;
     for (const dns::Response& response : responses) {
-        answered = answered || !resolver_silent(response);
+        answered = answered || !dns::is_resolver_silent(response.status);
         causes += (causes.empty() ? "" : ", ") + std::string(dns::to_string(response.query.type)) +
                   " " + dns::to_string(response.status);
     }

@@ -119,7 +119,19 @@ run "$plugin" --dns-server "$MAILMON_DNS_SILENT" --no-default-zones --zone zone0
 assert_rc 3
 assert_first_line_re "DNSBL UNKNOWN - 127.0.0.10 not checked: no usable zone covers it; zone problems: zone01.bl.test \(no answer\) \| .*"
 assert_faster_than 3000
+
+check "a host name that our silent resolver cannot resolve is UNKNOWN, not a listing problem"
+run "$plugin" --dns-server "$MAILMON_DNS_SILENT" --no-default-zones --zone zone01.bl.test \
+    -H mx1.mailmon.test -t 3
+assert_rc 3
+assert_first_line_re "DNSBL UNKNOWN - cannot resolve mx1.mailmon.test/A: .*"
 stop_peers
+
+check "a resolver address where nothing listens is UNKNOWN too"
+run "$plugin" --dns-server 127.53.0.9 --no-default-zones --zone zone01.bl.test \
+    -H mx1.mailmon.test -t 3
+assert_rc 3
+assert_first_line_re "DNSBL UNKNOWN - cannot resolve mx1.mailmon.test/A: server unreachable.*"
 
 check "an IPv6 list in nibble form"
 run dnsbl --zone ipv6.bl.test,ipv6-only -H ::FFFF:7F00:2

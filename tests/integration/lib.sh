@@ -61,9 +61,10 @@ fail()
 {
     failed=$((failed + 1))
     echo "FAIL: $case_name: $1"
+    # diff exits 1 on a difference; || true keeps a script under set -e going to the end.
     diff -u --label expected --label actual <(printf '%s\n' "$2") <(printf '%s\n' "$3") \
-        | sed 's/^/    /'
-    [[ -z $RUN_STDERR ]] || printf '    stderr: %s\n' "$RUN_STDERR"
+        | sed 's/^/    /' || true
+    [[ -z ${RUN_STDERR:-} ]] || printf '    stderr: %s\n' "$RUN_STDERR"
 }
 
 assert_rc()

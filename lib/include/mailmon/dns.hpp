@@ -80,6 +80,10 @@ const char* to_string(Status status);
 // Unreachable); false for Ok, and for NoData, NxDomain and BadName.
 bool is_soft_failure(Status status);
 
+// True when our own resolver gave no answer at all (Timeout, Unreachable): the plugin could
+// not learn anything about the name, which is UNKNOWN rather than the target's fault.
+bool is_resolver_silent(Status status);
+
 // The failure as an Error: ResolveSoft for soft failures, ResolveHard for NxDomain and NoData,
 // Usage for BadName, Internal for Ok (calling it on Ok is a programming error). The message
 // reads "cannot resolve <name>/<TYPE>: <cause>".
