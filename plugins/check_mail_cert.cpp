@@ -257,6 +257,7 @@ Report run_check(const CertOptions& options, const CommonOptions& common, Diagno
 
 int main(int argc, char** argv)
 {
-    return run_plugin<CertOptions>({"check_mail_cert", "MAIL_CERT", purpose, usage, notes}, argc, argv,
+    const PluginInfo info{"check_mail_cert", "MAIL_CERT", purpose, usage, notes};
+    return run_plugin<CertOptions>(info, argc, argv,
                                    declare_options, read_options, run_check);
 }

@@ -205,6 +205,7 @@ mailmon::Report run_check(const MxOptions& options, const mailmon::CommonOptions
 
 int main(int argc, char** argv)
 {
-    return mailmon::run_plugin<MxOptions>({"check_mx", "MX", purpose, usage, notes}, argc, argv,
+    const mailmon::PluginInfo info{"check_mx", "MX", purpose, usage, notes};
+    return mailmon::run_plugin<MxOptions>(info, argc, argv,
                                           declare_options, read_options, run_check);
 }

@@ -300,6 +300,7 @@ mailmon::Report run_check(const SmtpTlsOptions& options, const mailmon::CommonOp
 
 int main(int argc, char** argv)
 {
-    return mailmon::run_plugin<SmtpTlsOptions>({"check_smtp_tls", "SMTP_TLS", purpose, usage, notes}, argc, argv,
+    const mailmon::PluginInfo info{"check_smtp_tls", "SMTP_TLS", purpose, usage, notes};
+    return mailmon::run_plugin<SmtpTlsOptions>(info, argc, argv,
                                                declare_options, read_options, run_check);
 }
