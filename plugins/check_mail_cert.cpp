@@ -58,6 +58,8 @@ const char* const notes =
 
 void declare_options(Cli& cli)
 {
+    // One option per group of lines; the formatter would pack the chain.
+    // clang-format off
     cli.add()("hostname,H", po::value<std::string>()->value_name("HOST"),
               "A mail server: host name (all its addresses are checked) or IP address.")(
         "domain", po::value<std::string>()->value_name("DOMAIN"),
@@ -77,6 +79,7 @@ void declare_options(Cli& cli)
         "WARNING when an endpoint has no usable DNSSEC-validated TLSA records.")(
         "helo", po::value<std::string>()->value_name("NAME"),
         "Our name in EHLO (default: this machine's host name).");
+    // clang-format on
 }
 
 std::string local_host_name()
@@ -258,6 +261,5 @@ Report run_check(const CertOptions& options, const CommonOptions& common, Diagno
 int main(int argc, char** argv)
 {
     const PluginInfo info{"check_mail_cert", "MAIL_CERT", purpose, usage, notes};
-    return run_plugin<CertOptions>(info, argc, argv,
-                                   declare_options, read_options, run_check);
+    return run_plugin<CertOptions>(info, argc, argv, declare_options, read_options, run_check);
 }

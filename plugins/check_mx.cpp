@@ -51,6 +51,8 @@ const char* const notes =
 
 void declare_options(mailmon::Cli& cli)
 {
+    // One option per group of lines; the formatter would pack the chain.
+    // clang-format off
     cli.add()
         ("hostname,H", po::value<std::string>()->value_name("DOMAIN"),
          "The mail domain to check (the right-hand side of an address).")
@@ -77,6 +79,7 @@ void declare_options(mailmon::Cli& cli)
          "Check forward-confirmed reverse DNS of every address; a mismatch is WARNING.")
         ("helo", po::value<std::string>()->value_name("NAME"),
          "Our name in EHLO (default: this machine's host name).");
+    // clang-format on
 }
 
 std::string local_host_name()
@@ -129,8 +132,8 @@ std::variant<MxOptions, std::string> read_options(const mailmon::Cli& cli,
         return std::string("give the domain once, with -H or -D");
     }
     MxOptions options;
-    options.domain = optional_value(values, "hostname")
-                         .value_or(optional_value(values, "domain").value_or(""));
+    options.domain =
+        optional_value(values, "hostname").value_or(optional_value(values, "domain").value_or(""));
     if (mailmon::normalise_name(options.domain).empty()) {
         return std::string("missing -H/--hostname DOMAIN");
     }
@@ -161,10 +164,10 @@ void trace(mailmon::Diagnostics& diagnostics, const mailmon::MxSurvey& survey)
                                 " addresses=" + std::to_string(target.addresses.size()));
         for (const auto& address : target.addresses) {
             const auto seconds = address.total_seconds.value_or(0.0);
-            diagnostics.note(1, "step=probe host=" + target.name + " address=" +
-                                    address.address + " result=" +
-                                    (address.reason.empty() ? "up" : "'" + address.reason + "'") +
-                                    " s=" + mailmon::format_number(seconds).value_or("?"));
+            diagnostics.note(
+                1, "step=probe host=" + target.name + " address=" + address.address +
+                       " result=" + (address.reason.empty() ? "up" : "'" + address.reason + "'") +
+                       " s=" + mailmon::format_number(seconds).value_or("?"));
             if (!address.banner.empty()) {
                 diagnostics.note(2, "step=banner address=" + address.address + " reply='" +
                                         address.banner + "'");
@@ -190,9 +193,9 @@ mailmon::Report run_check(const MxOptions& options, const mailmon::CommonOptions
     const mailmon::Deadline dns_deadline = targets.capped(common.timeout.budget / 2);
     const mailmon::Families families{!common.ipv6_only, !common.ipv4_only};
     auto survey = mailmon::discover_mx(*resolver, options.domain, families, dns_deadline);
-    diagnostics.note(1, "step=dns domain=" + survey.domain + " targets=" +
-                            std::to_string(survey.targets.size()) + " s=" +
-                            mailmon::format_number(survey.dns_seconds).value_or("?"));
+    diagnostics.note(1, "step=dns domain=" + survey.domain +
+                            " targets=" + std::to_string(survey.targets.size()) +
+                            " s=" + mailmon::format_number(survey.dns_seconds).value_or("?"));
     if (options.check_ptr) {
         mailmon::check_ptrs(*resolver, survey.targets, dns_deadline);
     }
@@ -206,6 +209,6 @@ mailmon::Report run_check(const MxOptions& options, const mailmon::CommonOptions
 int main(int argc, char** argv)
 {
     const mailmon::PluginInfo info{"check_mx", "MX", purpose, usage, notes};
-    return mailmon::run_plugin<MxOptions>(info, argc, argv,
-                                          declare_options, read_options, run_check);
+    return mailmon::run_plugin<MxOptions>(info, argc, argv, declare_options, read_options,
+                                          run_check);
 }

@@ -54,6 +54,8 @@ constexpr const char* phase_names[] = {"connect", "banner", "ehlo", "starttls", 
 
 void declare_options(mailmon::Cli& cli)
 {
+    // One option per group of lines; the formatter would pack the chain.
+    // clang-format off
     cli.add()
         ("hostname,H", po::value<std::string>()->value_name("HOST"),
          "The mail host: a name (every address is checked) or an IP address.")
@@ -82,13 +84,17 @@ void declare_options(mailmon::Cli& cli)
          "it (RFC 7672). Unsigned TLSA is ignored.")
         ("require-dane", po::bool_switch(),
          "With --dane: a port without a validated TLSA record is CRITICAL.");
+    // clang-format on
     for (const char* phase : phase_names) {
+        // One option per group of lines; the formatter would pack the chain.
+        // clang-format off
         cli.add()((std::string("warning-") + phase).c_str(),
                   po::value<std::string>()->value_name("RANGE"),
                   (std::string("Range for the ") + phase + " time in seconds (WARNING).").c_str())(
             (std::string("critical-") + phase).c_str(),
             po::value<std::string>()->value_name("RANGE"),
             (std::string("Range for the ") + phase + " time in seconds (CRITICAL).").c_str());
+        // clang-format on
     }
 }
 
@@ -205,9 +211,8 @@ std::variant<SmtpTlsOptions, std::string> read_options(const mailmon::Cli& cli,
     if (options.host.empty()) {
         return std::string("missing -H/--hostname HOST");
     }
-    const auto modes = values.count("mode") != 0
-                           ? values["mode"].as<std::vector<std::string>>()
-                           : std::vector<std::string>{};
+    const auto modes = values.count("mode") != 0 ? values["mode"].as<std::vector<std::string>>()
+                                                 : std::vector<std::string>{};
     auto plans = mailmon::plan_ports(optional_value(values, "port").value_or("25"), modes);
     if (!plans) {
         return plans.error().message;
@@ -225,19 +230,20 @@ void trace(mailmon::Diagnostics& diagnostics, const std::vector<mailmon::Endpoin
     for (const auto& endpoint : endpoints) {
         for (const auto& timing : endpoint.probe.timings) {
             diagnostics.note(1, "step=" + std::string(mailmon::to_string(timing.phase)) +
-                                    " endpoint=" + endpoint.probe.endpoint + " s=" +
-                                    mailmon::format_number(timing.seconds).value_or("?"));
+                                    " endpoint=" + endpoint.probe.endpoint +
+                                    " s=" + mailmon::format_number(timing.seconds).value_or("?"));
         }
         // -vv: the replies as the server sent them, sanitised.
         const auto& probe = endpoint.probe;
         const std::pair<const char*, const std::optional<mailmon::Reply>*> replies[] = {
-            {"banner", &probe.banner}, {"starttls", &probe.starttls_reply},
+            {"banner", &probe.banner},
+            {"starttls", &probe.starttls_reply},
             {"ehlo-last", &probe.ehlo_reply}};
         for (const auto& [step, reply] : replies) {
             if (diagnostics.enabled(2) && reply->has_value()) {
                 diagnostics.note(2, "step=" + std::string(step) + " endpoint=" + probe.endpoint +
-                                        " reply=" + std::to_string((*reply)->code) + " text=" +
-                                        mailmon::quoted((*reply)->text(), 400));
+                                        " reply=" + std::to_string((*reply)->code) +
+                                        " text=" + mailmon::quoted((*reply)->text(), 400));
             }
         }
         if (endpoint.probe.failure) {
@@ -268,9 +274,9 @@ mailmon::HostLookup find_host(const SmtpTlsOptions& options, const mailmon::Comm
     }
     // DNS gets half the budget, so a silent resolver is reported long before -t.
     const auto dns_deadline = targets.capped(common.timeout.budget / 2);
-    auto lookup = mailmon::look_up_host(*resolver, options.host, !common.ipv6_only,
-                                        !common.ipv4_only, options.plans, options.dane,
-                                        dns_deadline);
+    auto lookup =
+        mailmon::look_up_host(*resolver, options.host, !common.ipv6_only, !common.ipv4_only,
+                              options.plans, options.dane, dns_deadline);
     lookup.dane.resize(options.plans.size());
     return lookup;
 }
@@ -301,6 +307,6 @@ mailmon::Report run_check(const SmtpTlsOptions& options, const mailmon::CommonOp
 int main(int argc, char** argv)
 {
     const mailmon::PluginInfo info{"check_smtp_tls", "SMTP_TLS", purpose, usage, notes};
-    return mailmon::run_plugin<SmtpTlsOptions>(info, argc, argv,
-                                               declare_options, read_options, run_check);
+    return mailmon::run_plugin<SmtpTlsOptions>(info, argc, argv, declare_options, read_options,
+                                               run_check);
 }

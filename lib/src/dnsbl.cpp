@@ -37,8 +37,8 @@ Result<std::bitset<256>> parse_octet(std::string_view text)
         const auto item = body.substr(start, end - start);
         const auto dots = item.find("..");
         auto first = parse_octet_number(item.substr(0, dots));
-        auto last = dots == std::string_view::npos ? first
-                                                   : parse_octet_number(item.substr(dots + 2));
+        auto last =
+            dots == std::string_view::npos ? first : parse_octet_number(item.substr(dots + 2));
         if (!first || !last) {
             return (!first ? first : last).error();
         }
@@ -311,8 +311,8 @@ Result<std::vector<Zone>> parse_zones_file(std::string_view content, std::string
         if (!(words >> spec) || (words >> extra) || (kind_word != "ip" && kind_word != "domain")) {
             return fail("expected 'ip SPEC' or 'domain SPEC'");
         }
-        auto zone = parse_zone_spec(spec, kind_word == "ip" ? ListKind::Ip : ListKind::Domain,
-                                    role);
+        auto zone =
+            parse_zone_spec(spec, kind_word == "ip" ? ListKind::Ip : ListKind::Domain, role);
         if (!zone) {
             return fail(zone.error().message);
         }
@@ -374,7 +374,9 @@ Classification classify(const Zone& zone, dns::Status status,
     for (const auto& address : addresses) {
         const auto code = parse_code(address);
         if (!code) {
-            return {Verdict::ZoneError, {}, "answered '" + address + "', not an IPv4 address",
+            return {Verdict::ZoneError,
+                    {},
+                    "answered '" + address + "', not an IPv4 address",
                     "a resolver that rewrites answers: use your own resolver"};
         }
         codes.push_back(*code);
@@ -393,8 +395,12 @@ Classification classify(const Zone& zone, dns::Status status,
     }
     const bool listed = std::any_of(codes.begin(), codes.end(),
                                     [&](Code code) { return zone.listed.matches(code); });
-    return {codes.empty() ? Verdict::NotListed : listed ? Verdict::Listed : Verdict::Filtered,
-            codes, {}, {}};
+    return {codes.empty() ? Verdict::NotListed
+            : listed      ? Verdict::Listed
+                          : Verdict::Filtered,
+            codes,
+            {},
+            {}};
 }
 
 ZoneHealth judge_self_test(const Classification& listed, const Classification& unlisted,

@@ -80,8 +80,8 @@ Zone uribl()
     zone.kind = ListKind::Domain;
     // A bitmask: 2 black, 4 grey, 8 red. Grey alone is not a listing a sender must act on.
     zone.listed = filter("127.0.0.[2;6;8;10;12;14]");
-    zone.errors = {{code(127, 0, 0, 1), "query refused (public resolver or over quota)",
-                    own_resolver_hint}};
+    zone.errors = {
+        {code(127, 0, 0, 1), "query refused (public resolver or over quota)", own_resolver_hint}};
     zone.listed_probe = "test.uribl.com";
     return zone;
 }
@@ -170,11 +170,11 @@ const std::vector<CatalogueEntry>& catalogue()
 
 std::string describe_catalogue()
 {
-    std::string text = "Built-in zones, checked " + std::string(catalogue_date) +
-                       " (* = checked by default):\n";
+    std::string text =
+        "Built-in zones, checked " + std::string(catalogue_date) + " (* = checked by default):\n";
     for (const auto& entry : catalogue()) {
         const Zone& zone = entry.zone;
-        const char* kind = zone.role == Role::Allow      ? "allow "
+        const char* kind = zone.role == Role::Allow        ? "allow "
                            : zone.kind == ListKind::Domain ? "domain"
                                                            : "ip    ";
         std::string name = zone.name;

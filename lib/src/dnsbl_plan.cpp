@@ -181,8 +181,7 @@ Assessment assess(const Plan& plan, const std::vector<Target>& targets,
     return result;
 }
 
-std::vector<dns::Query> reason_queries(const Assessment& assessment,
-                                       const std::vector<Zone>& zones)
+std::vector<dns::Query> reason_queries(const Assessment& assessment, const std::vector<Zone>& zones)
 {
     std::vector<dns::Query> queries;
     for (const auto& target : assessment.targets) {

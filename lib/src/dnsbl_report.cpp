@@ -97,14 +97,14 @@ std::string target_summary(const Judged& judged, const std::vector<Zone>& zones,
 {
     const auto& target = *judged.result;
     const bool one = target.checked == 1;
-    const std::string noun = role == Role::Allow ? (one ? " allowlist" : " allowlists")
-                                                 : (one ? " zone" : " zones");
+    const std::string noun =
+        role == Role::Allow ? (one ? " allowlist" : " allowlists") : (one ? " zone" : " zones");
     if (target.checked == 0) {
         return describe(target.target) + " not checked: no usable zone covers it";
     }
     if (target.listings.empty()) {
-        return describe(target.target) + " not listed on any of " +
-               std::to_string(target.checked) + noun;
+        return describe(target.target) + " not listed on any of " + std::to_string(target.checked) +
+               noun;
     }
     return describe(target.target) + " listed on " + std::to_string(target.listings.size()) +
            " of " + std::to_string(target.checked) + noun + " (" +
@@ -124,8 +124,8 @@ void add_listing_lines(Report& report, const Judged& judged, const std::vector<Z
         for (const Code code : listing.codes) {
             codes += (codes.empty() ? "" : ", ") + format_code(code);
         }
-        std::string text = describe(judged.result->target) + " listed on " + zone.name + " (" +
-                           codes + ")";
+        std::string text =
+            describe(judged.result->target) + " listed on " + zone.name + " (" + codes + ")";
         if (!listing.reason.empty()) {
             text += ": " + quoted(listing.reason);
         }
@@ -222,16 +222,15 @@ ZoneCounts count_zones(const Assessment& assessment, const std::vector<Zone>& zo
             continue;
         }
         ++(health == Health::Unanswered ? counts.unanswered : counts.errors);
-        counts.names += (counts.names.empty() ? "" : ", ") + zones[z].name + " (" +
-                        problem_word(health) + ")";
+        counts.names +=
+            (counts.names.empty() ? "" : ", ") + zones[z].name + " (" + problem_word(health) + ")";
     }
     return counts;
 }
 
 // Zone problems never make CRITICAL: WARNING above the allowance, UNKNOWN with no usable zone.
-void add_zone_problems(Report& report, const Assessment& assessment,
-                       const std::vector<Zone>& zones, const ZoneCounts& counts,
-                       const JudgeOptions& options)
+void add_zone_problems(Report& report, const Assessment& assessment, const std::vector<Zone>& zones,
+                       const ZoneCounts& counts, const JudgeOptions& options)
 {
     const std::size_t problems = counts.errors + counts.unanswered;
     const State state = counts.usable == 0                   ? State::Unknown
@@ -276,8 +275,7 @@ std::string join_summary(const std::vector<std::string>& parts)
 } // namespace
 
 Result<Thresholds> parse_count_thresholds(const std::optional<std::string>& warning,
-                                          const std::optional<std::string>& critical,
-                                          Role role)
+                                          const std::optional<std::string>& critical, Role role)
 {
     auto w = parse_count(warning, "-w/--warning", role);
     auto c = parse_count(critical, "-c/--critical", role);

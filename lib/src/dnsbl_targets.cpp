@@ -3,9 +3,8 @@
 // given, host names and mail exchangers resolved in at most two concurrent rounds.
 #include "mailmon/dnsbl.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
+#include <arpa/inet.h>
 #include <unordered_set>
 
 namespace mailmon::dnsbl {
@@ -87,10 +86,10 @@ void take_addresses(const std::vector<dns::Response>& responses, std::size_t fir
             return r->status != dns::Status::Ok;
         });
         const auto* cause = failed == answers.end() ? answers.front() : *failed;
-        failures.push_back({failure_state(answers),
-                            cause->status == dns::Status::Ok
-                                ? "cannot resolve " + origin + ": no address"
-                                : dns::to_error(*cause).message});
+        failures.push_back(
+            {failure_state(answers), cause->status == dns::Status::Ok
+                                         ? "cannot resolve " + origin + ": no address"
+                                         : dns::to_error(*cause).message});
     }
 }
 
@@ -119,8 +118,8 @@ void resolve_exchanges(dns::Resolver& resolver, const TargetRequest& request,
     for (const auto& host : hosts) {
         add_address_queries(queries, host, request);
     }
-    const auto answers = queries.empty() ? std::vector<dns::Response>()
-                                         : resolver.resolve(queries, deadline);
+    const auto answers =
+        queries.empty() ? std::vector<dns::Response>() : resolver.resolve(queries, deadline);
     for (std::size_t h = 0; h < hosts.size(); ++h) {
         take_addresses(answers, h * per_name, per_name, hosts[h], targets, failures);
     }
@@ -148,8 +147,8 @@ ResolvedTargets resolve_targets(dns::Resolver& resolver, const TargetRequest& re
         targets.add({plain_name(domain), ListKind::Domain, {}});
         queries.push_back({plain_name(domain), dns::Type::MX});
     }
-    const auto first = queries.empty() ? std::vector<dns::Response>()
-                                       : resolver.resolve(queries, deadline);
+    const auto first =
+        queries.empty() ? std::vector<dns::Response>() : resolver.resolve(queries, deadline);
     for (std::size_t n = 0; n < names.size(); ++n) {
         take_addresses(first, n * per_name, per_name, names[n], targets, failures);
     }

@@ -370,10 +370,9 @@ std::vector<Target> targets_of(std::initializer_list<const char*> subjects)
 
 TEST_CASE("dnsbl: the plan asks each zone only what it serves, with its test entries, once")
 {
-    const std::vector<Zone> zones{zone_of("v4.example"), zone_of("v6.example,ipv6-only"),
-                                  zone_of("both.example,ipv6"),
-                                  zone_of("dbl.example", ListKind::Domain),
-                                  zone_of("quiet.example,no-selftest")};
+    const std::vector<Zone> zones{
+        zone_of("v4.example"), zone_of("v6.example,ipv6-only"), zone_of("both.example,ipv6"),
+        zone_of("dbl.example", ListKind::Domain), zone_of("quiet.example,no-selftest")};
     const auto targets = targets_of({"127.0.0.2", "2001:db8::1", "example.org"});
     const auto plan = plan_queries(targets, zones);
 
@@ -406,14 +405,14 @@ struct Scenario {
     std::vector<Zone> zones;
     std::vector<Target> targets;
     std::map<std::string, std::vector<std::string>> listed; // name -> A records
-    std::vector<std::string> silent;                        // zones that time out
+    std::vector<std::string> silent; // zones that time out
     JudgeOptions options;
 };
 
 bool ends_with(const std::string& name, const std::string& zone)
 {
-    return name.size() > zone.size() && name.compare(name.size() - zone.size(), zone.size(),
-                                                     zone) == 0;
+    return name.size() > zone.size() &&
+           name.compare(name.size() - zone.size(), zone.size(), zone) == 0;
 }
 
 dns::Response answer_for(const Scenario& s, const dns::Query& query)
@@ -654,8 +653,8 @@ TEST_CASE("dnsbl: names from the network are sanitised before they reach the out
                               "(zone1.example)");
     const std::vector<TargetFailure> failures{{State::Critical, "cannot resolve a|b"}};
     const auto plan = plan_queries({}, s.zones);
-    const auto failed = build_report(assess(plan, {}, s.zones, {}), s.zones, failures,
-                                     s.options, 0.0);
+    const auto failed =
+        build_report(assess(plan, {}, s.zones, {}), s.zones, failures, s.options, 0.0);
     CHECK(failed.summary() == "cannot resolve a/b");
     CHECK(failed.state() == State::Critical);
 }

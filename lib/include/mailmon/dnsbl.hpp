@@ -63,7 +63,7 @@ private:
 struct ErrorCode {
     Code code = 0;
     std::string meaning; // "query through a public or open resolver refused"
-    std::string hint;    // "use your own recursive resolver or a Spamhaus DQS key"
+    std::string hint; // "use your own recursive resolver or a Spamhaus DQS key"
 };
 
 // Error codes every zone is assumed to use unless an explicit filter counts them as listings:
@@ -71,24 +71,24 @@ struct ErrorCode {
 const std::vector<ErrorCode>& common_error_codes();
 
 struct Zone {
-    std::string name;                             // "zen.spamhaus.org", no trailing dot
-    ListKind kind = ListKind::Ip;                 // what it is queried with
-    Role role = Role::Block;                      // what a listing means
+    std::string name; // "zen.spamhaus.org", no trailing dot
+    ListKind kind = ListKind::Ip; // what it is queried with
+    Role role = Role::Block; // what a listing means
     CodeFilter listed = CodeFilter::any_listing(); // the codes that count as listed
-    std::vector<ErrorCode> errors;                // zone-specific error codes, checked first
-    bool ipv4 = true;                             // IP lists: answers for IPv4 addresses
-    bool ipv6 = false;                            // IP lists: answers for IPv6 addresses
-    bool txt = true;                              // publishes TXT reasons for its listings
-    bool self_test = true;                        // holds the RFC 5782 test entries
-    State worst = State::Critical;                // Warning: a listing here only ever warns
-    std::string listed_probe = "test";            // domain lists: the entry that must be listed
-    std::string unlisted_probe = "invalid";       // domain lists: the one that must not be
+    std::vector<ErrorCode> errors; // zone-specific error codes, checked first
+    bool ipv4 = true; // IP lists: answers for IPv4 addresses
+    bool ipv6 = false; // IP lists: answers for IPv6 addresses
+    bool txt = true; // publishes TXT reasons for its listings
+    bool self_test = true; // holds the RFC 5782 test entries
+    State worst = State::Critical; // Warning: a listing here only ever warns
+    std::string listed_probe = "test"; // domain lists: the entry that must be listed
+    std::string unlisted_probe = "invalid"; // domain lists: the one that must not be
 };
 
 struct CatalogueEntry {
     Zone zone;
     bool enabled_by_default = false; // checked when no --no-default-zones is given
-    std::string description;         // one line for the README table and --list-zones
+    std::string description; // one line for the README table and --list-zones
 };
 
 // The built-in catalogue (see docs/check_dnsbl.md for the table and its date).
@@ -122,18 +122,18 @@ std::string domain_query_name(std::string_view domain, std::string_view zone);
 
 // How one answer of a zone reads.
 enum class Verdict {
-    Listed,     // a code the zone defines as listed
-    Filtered,   // a listing code, but not one this zone's filter counts
-    NotListed,  // NXDOMAIN or no A record
-    ZoneError,  // a documented error code, or an answer outside 127.0.0.0/8
+    Listed, // a code the zone defines as listed
+    Filtered, // a listing code, but not one this zone's filter counts
+    NotListed, // NXDOMAIN or no A record
+    ZoneError, // a documented error code, or an answer outside 127.0.0.0/8
     Unanswered, // timeout, SERVFAIL, REFUSED, unreachable: the zone said nothing usable
 };
 
 struct Classification {
     Verdict verdict = Verdict::Unanswered;
     std::vector<Code> codes; // the answer's A records (sorted), for Listed/Filtered/ZoneError
-    std::string problem;     // ZoneError and Unanswered: what was seen, for the long output
-    std::string hint;        // ZoneError: what the operator can do about it
+    std::string problem; // ZoneError and Unanswered: what was seen, for the long output
+    std::string hint; // ZoneError: what the operator can do about it
 };
 
 // Classifies one A answer of a zone: documented error codes first (the zone's, then the
@@ -144,9 +144,9 @@ Classification classify(const Zone& zone, dns::Status status,
 
 // A zone's fitness for this run, from its self-test and its answers.
 enum class Health {
-    Usable,     // self-test passed (or disabled) and no error code seen
-    Broken,     // failed the RFC 5782 self-test: dead, wildcarded or blocking us
-    Error,      // answered a documented error code or a non-loopback address
+    Usable, // self-test passed (or disabled) and no error code seen
+    Broken, // failed the RFC 5782 self-test: dead, wildcarded or blocking us
+    Error, // answered a documented error code or a non-loopback address
     Unanswered, // some query of the zone got no answer
 };
 
@@ -180,7 +180,7 @@ struct Plan {
     struct Probe {
         std::size_t listed = 0;
         std::size_t unlisted = 0;
-        std::string listed_name;   // "127.0.0.2", "::ffff:7f00:2", "test"
+        std::string listed_name; // "127.0.0.2", "::ffff:7f00:2", "test"
         std::string unlisted_name; // "127.0.0.1", "::ffff:7f00:1", "invalid"
     };
     std::vector<std::vector<Probe>> probes;
@@ -199,13 +199,13 @@ struct Listing {
 struct TargetResult {
     Target target;
     std::size_t applicable = 0; // zones of this run that serve the target's kind and family
-    std::size_t checked = 0;    // usable zones that answered for this target
+    std::size_t checked = 0; // usable zones that answered for this target
     std::vector<Listing> listings;
 };
 
 struct Assessment {
-    std::vector<bool> used;           // per zone: queried in this run
-    std::vector<ZoneHealth> health;   // per zone
+    std::vector<bool> used; // per zone: queried in this run
+    std::vector<ZoneHealth> health; // per zone
     std::vector<TargetResult> targets;
 };
 
@@ -229,8 +229,7 @@ void add_zone(std::vector<Zone>& zones, Zone zone);
 // allowlist) or, with ':' or '@', as Nagios ranges on the listed count. When neither is given
 // both default to 1 (an allowlist: warning 1, no critical). Usage errors name the option.
 Result<Thresholds> parse_count_thresholds(const std::optional<std::string>& warning,
-                                          const std::optional<std::string>& critical,
-                                          Role role);
+                                          const std::optional<std::string>& critical, Role role);
 
 struct JudgeOptions {
     Thresholds thresholds;
