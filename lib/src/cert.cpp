@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <openssl/bn.h>
@@ -169,11 +168,14 @@ void read_signature(X509* certificate, CertificateInfo& info)
 
 std::string hex_pairs(std::span<const unsigned char> bytes)
 {
+    static constexpr char digits[] = "0123456789ABCDEF";
     std::string text;
     for (const unsigned char byte : bytes) {
-        std::array<char, 4> pair{};
-        std::snprintf(pair.data(), pair.size(), "%02X", byte);
-        text += (text.empty() ? "" : ":") + std::string(pair.data());
+        if (!text.empty()) {
+            text += ':';
+        }
+        text += digits[byte >> 4];
+        text += digits[byte & 0x0F];
     }
     return text;
 }
