@@ -191,7 +191,7 @@ if [[ -n ${MAILMON_MX4:-} ]]; then
     assert_rc 2
     assert_first_line_re "SMTP_TLS CRITICAL - mx4.mailmon.test port 587: 127.25.0.4:587 plain text on an implicit-TLS port: the server sent '220 mx4.mailmon.test ESMTP Exim mailmon sandbox' .*"
 else
-    echo "skip: Exim cases (the sandbox runs no Exim; tests/sandbox/install-deps.sh unpacks it)"
+    echo "skip: Exim cases (the sandbox runs no Exim; scripts/install-deps.sh unpacks it)"
 fi
 
 check "an unreadable CA file is UNKNOWN (our configuration, not the server)"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Starts and stops the real servers of the integration tests and the demo on loopback
-# (Unbound, NSD, rbldnsd, Postfix with a test CA, and Exim when install-deps.sh unpacked it);
+# (Unbound, NSD, rbldnsd, Postfix with a test CA, and Exim when scripts/install-deps.sh unpacked it);
 # README.md beside it has the address plan.
 # Usage: sandbox.sh start|stop|status|env. Needs root; everything it makes lives in one run
 # directory ($MAILMON_SANDBOX_DIR, default REPO/sandbox-run) or on lo, and stop removes it.
@@ -32,7 +32,7 @@ readonly leaf_names=(mx.mailmon.test mx1.mailmon.test mx1b.mailmon.test mx2.mail
 readonly ready_seconds=30
 
 # Exim, the second real MTA, cannot be installed beside Postfix (the Debian packages
-# conflict): install-deps.sh unpacks it here. Without it the sandbox runs without mx4.
+# conflict): scripts/install-deps.sh unpacks it here. Without it the sandbox runs without mx4.
 readonly exim_root=${MAILMON_EXIM_ROOT:-/opt/mailmon-sandbox/exim}
 readonly exim=$exim_root/usr/sbin/exim4 exim_address=127.25.0.4 exim_name=mx4.mailmon.test
 

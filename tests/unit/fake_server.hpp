@@ -3,6 +3,7 @@
 // 2 MiB lines, broken handshakes), and a self-signed TLS identity made with OpenSSL at run time.
 #pragma once
 
+#include "mailmon/smtp.hpp"
 #include "openssl_ptr.hpp"
 
 #include <arpa/inet.h>
@@ -217,6 +218,17 @@ inline void starttls_dialogue(const Identity& identity, int fd)
     if (tls.receive_line() == "QUIT") {
         tls.send_text("221 2.0.0 Bye\r\n");
     }
+}
+
+// Probe options for one of these servers, as the tests use them.
+inline mailmon::ProbeOptions options_for(const Server& server, mailmon::SmtpMode mode)
+{
+    mailmon::ProbeOptions options;
+    options.address = "127.0.0.1";
+    options.port = server.port();
+    options.mode = mode;
+    options.helo_name = "probe.test";
+    return options;
 }
 
 } // namespace fake

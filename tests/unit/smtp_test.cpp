@@ -134,16 +134,6 @@ TEST_CASE("smtp: SIZE without a number means no announced limit")
 
 namespace {
 
-mailmon::ProbeOptions options_for(const fake::Server& server, mailmon::SmtpMode mode)
-{
-    mailmon::ProbeOptions options;
-    options.address = "127.0.0.1";
-    options.port = server.port();
-    options.mode = mode;
-    options.helo_name = "probe.test";
-    return options;
-}
-
 // Runs a probe and checks it ended before the deadline plus a margin for the scheduler.
 mailmon::ProbeResult run_probe(const mailmon::ProbeOptions& options,
                                std::chrono::milliseconds budget)
@@ -170,7 +160,7 @@ void check_failure(const mailmon::ProbeResult& result, Phase phase, ErrorKind ki
 TEST_CASE("smtp: a server silent after connect ends at the deadline in the banner phase")
 {
     const fake::Server server(fake::wait_for_close);
-    const auto result = run_probe(options_for(server, mailmon::SmtpMode::StartTls), 1s);
+    const auto result = run_probe(fake::options_for(server, mailmon::SmtpMode::StartTls), 1s);
     check_failure(result, Phase::Banner, ErrorKind::Timeout, "timed out");
     CHECK(result.failure->error.message ==
           "cannot read from 127.0.0.1:" + std::to_string(server.port()) + ": timed out");
@@ -187,7 +177,7 @@ TEST_CASE("smtp: a banner dribbled at one byte per second still ends at the dead
             std::this_thread::sleep_for(1s);
         }
     });
-    const auto result = run_probe(options_for(server, mailmon::SmtpMode::StartTls), 2500ms);
+    const auto result = run_probe(fake::options_for(server, mailmon::SmtpMode::StartTls), 2500ms);
     check_failure(result, Phase::Banner, ErrorKind::Timeout, "timed out");
 }
 
@@ -197,7 +187,7 @@ TEST_CASE("smtp: a 554 greeting fails the banner and keeps code and text")
         fake::send_text(fd, "554 5.3.2 no service here\r\n");
         fake::wait_for_close(fd);
     });
-    const auto result = run_probe(options_for(server, mailmon::SmtpMode::StartTls), 5s);
+    const auto result = run_probe(fake::options_for(server, mailmon::SmtpMode::StartTls), 5s);
     check_failure(result, Phase::Banner, ErrorKind::Protocol,
                   ": the server answered 554 5.3.2 no service here");
     REQUIRE(result.banner.has_value());
@@ -211,7 +201,7 @@ TEST_CASE("smtp: a banner that is not SMTP is a protocol error")
         fake::send_text(fd, "SSH-2.0-OpenSSH_9.2p1\r\n");
         fake::wait_for_close(fd);
     });
-    const auto result = run_probe(options_for(server, mailmon::SmtpMode::Plain), 5s);
+    const auto result = run_probe(fake::options_for(server, mailmon::SmtpMode::Plain), 5s);
     check_failure(result, Phase::Banner, ErrorKind::Protocol, "not an SMTP reply line");
 }
 
@@ -221,7 +211,7 @@ TEST_CASE("smtp: STARTTLS missing from EHLO fails by name")
         fake::greet(fd, "250-fake.test\r\n250 PIPELINING\r\n");
         fake::wait_for_close(fd);
     });
-    const auto result = run_probe(options_for(server, mailmon::SmtpMode::StartTls), 5s);
+    const auto result = run_probe(fake::options_for(server, mailmon::SmtpMode::StartTls), 5s);
     check_failure(result, Phase::StartTls, ErrorKind::Protocol, ": STARTTLS not offered");
     REQUIRE(result.capabilities.has_value());
     CHECK(result.capabilities->has("PIPELINING"));
@@ -236,7 +226,7 @@ TEST_CASE("smtp: a 454 to STARTTLS is a failure with code and text")
         fake::send_text(fd, "454 4.7.0 TLS not available due to local problem\r\n");
         fake::wait_for_close(fd);
     });
-    const auto result = run_probe(options_for(server, mailmon::SmtpMode::StartTls), 5s);
+    const auto result = run_probe(fake::options_for(server, mailmon::SmtpMode::StartTls), 5s);
     check_failure(result, Phase::StartTls, ErrorKind::Protocol,
                   "the server answered 454 4.7.0 TLS not available due to local problem");
     REQUIRE(result.starttls_reply.has_value());
@@ -255,7 +245,7 @@ TEST_CASE("smtp: EHLO refused with 5xx falls back to HELO and records it")
             commands.push_back(fake::receive_line(fd));
             fake::send_text(fd, "221 bye\r\n");
         });
-        result = run_probe(options_for(server, mailmon::SmtpMode::Plain), 5s);
+        result = run_probe(fake::options_for(server, mailmon::SmtpMode::Plain), 5s);
     }
     CHECK(result.ok());
     CHECK(result.used_helo);
@@ -271,7 +261,7 @@ TEST_CASE("smtp: a plain dialogue needs no 221 to QUIT")
         fake::greet(fd, "250-fake.test\r\n250 SIZE 1000\r\n");
         fake::receive_line(fd);
     });
-    const auto result = run_probe(options_for(server, mailmon::SmtpMode::Plain), 5s);
+    const auto result = run_probe(fake::options_for(server, mailmon::SmtpMode::Plain), 5s);
     CHECK(result.ok());
     CHECK(result.reached == Phase::Quit);
     CHECK(result.capabilities->size_limit() == 1000U);
@@ -285,7 +275,7 @@ TEST_CASE("smtp: a TLS record on a plain port is named as such")
         fake::send_text(fd, std::string("\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03", 11));
         fake::wait_for_close(fd);
     });
-    const auto result = run_probe(options_for(server, mailmon::SmtpMode::StartTls), 5s);
+    const auto result = run_probe(fake::options_for(server, mailmon::SmtpMode::StartTls), 5s);
     check_failure(result, Phase::Banner, ErrorKind::Protocol,
                   "the server speaks TLS at once (an implicit-TLS port?)");
 }
@@ -296,14 +286,14 @@ TEST_CASE("smtp: a 2 MiB line is refused in the banner and in the EHLO reply")
     SUBCASE("banner")
     {
         const fake::Server server([&huge](int fd) { fake::send_text(fd, "220 " + huge + "\r\n"); });
-        const auto result = run_probe(options_for(server, mailmon::SmtpMode::StartTls), 5s);
+        const auto result = run_probe(fake::options_for(server, mailmon::SmtpMode::StartTls), 5s);
         check_failure(result, Phase::Banner, ErrorKind::Protocol,
                       "reply line longer than 4096 octets");
     }
     SUBCASE("EHLO reply")
     {
         const fake::Server server([&huge](int fd) { fake::greet(fd, "250-" + huge + "\r\n"); });
-        const auto result = run_probe(options_for(server, mailmon::SmtpMode::StartTls), 5s);
+        const auto result = run_probe(fake::options_for(server, mailmon::SmtpMode::StartTls), 5s);
         check_failure(result, Phase::Ehlo, ErrorKind::Protocol,
                       "reply line longer than 4096 octets");
     }
@@ -336,7 +326,7 @@ TEST_CASE("smtp: data sent after the 220 to STARTTLS is refused as injected")
         fake::send_text(fd, "220 go ahead\r\n250 injected\r\n");
         fake::wait_for_close(fd);
     });
-    const auto result = run_probe(options_for(server, mailmon::SmtpMode::StartTls), 5s);
+    const auto result = run_probe(fake::options_for(server, mailmon::SmtpMode::StartTls), 5s);
     check_failure(result, Phase::StartTls, ErrorKind::Protocol,
                   ": the server sent data after its 220 to STARTTLS");
 }
@@ -347,7 +337,7 @@ TEST_CASE("smtp: a 4xx to EHLO is a failure, not a reason to try HELO")
         fake::greet(fd, "421 4.3.2 shutting down\r\n");
         fake::wait_for_close(fd);
     });
-    const auto result = run_probe(options_for(server, mailmon::SmtpMode::StartTls), 5s);
+    const auto result = run_probe(fake::options_for(server, mailmon::SmtpMode::StartTls), 5s);
     check_failure(result, Phase::Ehlo, ErrorKind::Protocol,
                   "cannot greet 127.0.0.1:" + std::to_string(server.port()) +
                       ": the server answered 421 4.3.2 shutting down");

@@ -19,20 +19,10 @@ using mailmon::Phase;
 
 namespace {
 
-mailmon::ProbeOptions options_for(const fake::Server& server, mailmon::SmtpMode mode)
-{
-    mailmon::ProbeOptions options;
-    options.address = "127.0.0.1";
-    options.port = server.port();
-    options.mode = mode;
-    options.helo_name = "probe.test";
-    return options;
-}
-
 mailmon::ProbeResult probe_starttls(const fake::Identity& identity, const mailmon::TlsOptions& tls)
 {
     const fake::Server server([&identity](int fd) { fake::starttls_dialogue(identity, fd); });
-    mailmon::ProbeOptions options = options_for(server, mailmon::SmtpMode::StartTls);
+    mailmon::ProbeOptions options = fake::options_for(server, mailmon::SmtpMode::StartTls);
     options.tls = tls;
     return mailmon::probe_smtp(options, Deadline(10s));
 }
@@ -185,8 +175,8 @@ TEST_CASE("tls: implicit TLS runs the handshake before the banner")
         tls.send_text("250-fake.test\r\n250 AUTH PLAIN\r\n");
         tls.receive_line();
     });
-    const auto result =
-        mailmon::probe_smtp(options_for(server, mailmon::SmtpMode::ImplicitTls), Deadline(10s));
+    const auto result = mailmon::probe_smtp(
+        fake::options_for(server, mailmon::SmtpMode::ImplicitTls), Deadline(10s));
     REQUIRE(result.ok());
     REQUIRE(result.timings.size() == 5);
     CHECK(result.timings[1].phase == Phase::Handshake);
@@ -202,8 +192,8 @@ TEST_CASE("tls: a plain-text banner on an implicit-TLS port is shown")
         fake::send_text(fd, "220 plain.test ESMTP Postfix\r\n");
         fake::wait_for_close(fd);
     });
-    const auto result =
-        mailmon::probe_smtp(options_for(server, mailmon::SmtpMode::ImplicitTls), Deadline(10s));
+    const auto result = mailmon::probe_smtp(
+        fake::options_for(server, mailmon::SmtpMode::ImplicitTls), Deadline(10s));
     REQUIRE(result.failure.has_value());
     CHECK(result.failure->phase == Phase::Handshake);
     CHECK(result.failure->error.kind == ErrorKind::Protocol);
@@ -233,7 +223,7 @@ TEST_CASE("tls: a server closing after the ClientHello fails the handshake")
         }
     });
     const auto result =
-        mailmon::probe_smtp(options_for(server, mailmon::SmtpMode::StartTls), Deadline(10s));
+        mailmon::probe_smtp(fake::options_for(server, mailmon::SmtpMode::StartTls), Deadline(10s));
     REQUIRE(result.failure.has_value());
     CHECK(result.failure->phase == Phase::Handshake);
     const std::string expected_cause =
@@ -255,8 +245,8 @@ TEST_CASE("tls: a handshake alert from the server is reported by its name")
         });
         tls.accept();
     });
-    const auto result =
-        mailmon::probe_smtp(options_for(server, mailmon::SmtpMode::ImplicitTls), Deadline(10s));
+    const auto result = mailmon::probe_smtp(
+        fake::options_for(server, mailmon::SmtpMode::ImplicitTls), Deadline(10s));
     REQUIRE(result.failure.has_value());
     CHECK(result.failure->phase == Phase::Handshake);
     CHECK(result.failure->error.kind == ErrorKind::Tls);
@@ -282,7 +272,7 @@ TEST_CASE("tls: probes run in parallel threads without interfering")
     for (int index = 0; index < count; ++index) {
         threads.emplace_back([&, index] {
             results[index] = mailmon::probe_smtp(
-                options_for(*servers[index], mailmon::SmtpMode::StartTls), deadline);
+                fake::options_for(*servers[index], mailmon::SmtpMode::StartTls), deadline);
         });
     }
     for (std::thread& thread : threads) {
@@ -325,7 +315,7 @@ TEST_CASE("tls: a stapled OCSP response is kept as raw bytes when asked for")
             tls.receive_line();
         }
     });
-    mailmon::ProbeOptions options = options_for(server, mailmon::SmtpMode::ImplicitTls);
+    mailmon::ProbeOptions options = fake::options_for(server, mailmon::SmtpMode::ImplicitTls);
     options.tls.want_ocsp = true;
     const auto result = mailmon::probe_smtp(options, Deadline(10s));
     REQUIRE(result.ok());
